@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"crypto/rsa"
+	"sync"
+	"time"
+
+	"github.com/git-credential-ghapp/git-credential-ghapp/appauth"
+	"github.com/git-credential-ghapp/git-credential-ghapp/cache"
+	"github.com/git-credential-ghapp/git-credential-ghapp/credential"
+	"github.com/git-credential-ghapp/git-credential-ghapp/internal/broker"
+)
+
+// requestDeadline bounds a whole helper operation, retries and waiting for another process's
+// mint included, so git is never left hanging.
+const requestDeadline = 30 * time.Second
+
+func cacheDir() string { return cache.DefaultDir() }
+
+// runHelper answers one of git's helper operations (get, store, erase).
+func runHelper(ctx context.Context, e *env, o *options, op string) int {
+	ctx, cancel := context.WithTimeout(ctx, requestDeadline)
+	defer cancel()
+	h := credential.Handler{Host: o.Hostname, Helper: lazyBroker{e: e, o: o}}
+	if err := h.Handle(ctx, op, e.stdin, e.stdout); err != nil {
+		e.errorf("%v", err)
+		return exitFail
+	}
+	return exitOK
+}
+
+// lazyBroker builds the broker only for a request this helper serves, so that a request for
+// another host costs nothing and says nothing, even when the helper is misconfigured.
+type lazyBroker struct {
+	e *env
+	o *options
+}
+
+func (l lazyBroker) Get(ctx context.Context, req *credential.Request) (*credential.Credential, error) {
+	b, err := newBroker(l.e, l.o)
+	if err != nil {
+		return nil, err
+	}
+	return b.Get(ctx, req)
+}
+
+func (l lazyBroker) Erase(ctx context.Context, req *credential.Request) error {
+	b, err := newBroker(l.e, l.o)
+	if err != nil {
+		return nil // nothing was handed out without an app id, so there is nothing to forget
+	}
+	return b.Erase(ctx, req)
+}
+
+// newBroker wires the options into a broker whose GitHub client (and private key) is made only
+// when the cache cannot answer.
+func newBroker(e *env, o *options) (*broker.Broker, error) {
+	if o.AppID == "" {
+		return nil, errNoAppID
+	}
+	b := &broker.Broker{
+		Host:           o.Hostname,
+		AppID:          o.AppID,
+		InstallationID: o.InstallationID,
+		Owner:          o.Owner,
+		Scope:          o.Scope,
+		Permissions:    o.Permissions,
+		MinLifetime:    o.MinLifetime,
+		CacheDir:       o.CacheDir,
+		API:            func() (*appauth.Client, error) { return newClient(e, o), nil },
+		Warn:           func(msg string) { e.errorf("warning: %s", msg) },
+	}
+	if o.Trace {
+		b.Trace = tracer(e)
+	}
+	return b, nil
+}
+
+// newClient returns the REST client for o; the key is loaded on the first request that needs a JWT.
+func newClient(e *env, o *options) *appauth.Client {
+	c := &appauth.Client{
+		BaseURL:   o.APIURL,
+		Issuer:    o.AppID,
+		UserAgent: userAgent(),
+		Key:       keyLoader(e, o),
+	}
+	if o.Trace {
+		c.Trace = tracer(e)
+	}
+	return c
+}
+
+// keyLoader returns a function that loads the private key once, from the file, the environment
+// or the OS keyring, warning when a key file is readable by others.
+func keyLoader(e *env, o *options) func() (*rsa.PrivateKey, error) {
+	return sync.OnceValues(func() (*rsa.PrivateKey, error) {
+		src := appauth.KeySource{File: o.KeyFile, Env: o.KeyPEM, AppID: o.AppID, Keyring: true}
+		key, from, err := src.Load()
+		if err != nil {
+			return nil, err
+		}
+		if o.KeyFile != "" {
+			if w := appauth.KeyFileWarning(o.KeyFile); w != "" {
+				e.errorf("warning: %s", w)
+			}
+		}
+		if o.Trace {
+			tracer(e)("private key from " + from)
+		}
+		return key, nil
+	})
+}
+
+func tracer(e *env) func(string) {
+	return func(msg string) { e.errorf("trace: %s", msg) }
+}

@@ -1,0 +1,100 @@
+// Command git-credential-ghapp is a git credential helper that authenticates git to GitHub as a
+// GitHub App: for each request it finds the app's installation, and hands git a cached or freshly
+// minted installation token scoped to the repository asked for.
+//
+// Usage as git runs it:
+//
+//	git config --global credential.https://github.com.helper 'ghapp --app-id 123 --key-file ~/.config/git-credential-ghapp/123.pem'
+//	git config --global credential.https://github.com.useHttpPath true
+//
+// Commands for people: token, setup, status, revoke, installations, doctor, version (see --help).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], &env{
+		stdin:  os.Stdin,
+		stdout: os.Stdout,
+		stderr: os.Stderr,
+		getenv: os.Getenv,
+	}))
+}
+
+// env is what a command may touch of the outside world; tests give it buffers.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+}
+
+// errorf prints one line on stderr, prefixed with the program's name.
+func (e *env) errorf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	fmt.Fprintf(e.stderr, "git-credential-ghapp: %s\n", oneLine(msg))
+}
+
+// oneLine folds a message into a single line, so every failure is one line on stderr.
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' }), "; ")
+}
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitFail  = 1
+	exitUsage = 2
+)
+
+// command is one subcommand: it receives the global options and its own arguments.
+type command struct {
+	summary string
+	run     func(ctx context.Context, e *env, o *options, args []string) int
+}
+
+// commands lists every subcommand other than git's helper operations.
+var commands = map[string]command{
+	"version": {"print the version and build information", runVersion},
+}
+
+func run(ctx context.Context, args []string, e *env) int {
+	o, rest, err := parseOptions(args, e.getenv)
+	if errors.Is(err, flag.ErrHelp) {
+		printUsage(e.stdout)
+		return exitOK
+	}
+	if err != nil {
+		e.errorf("%v (see git-credential-ghapp --help)", err)
+		return exitUsage
+	}
+	if len(rest) == 0 {
+		printUsage(e.stderr)
+		return exitUsage
+	}
+	op, args := rest[0], rest[1:]
+	switch op {
+	case "get", "store", "erase":
+		return runHelper(ctx, e, o, op)
+	case "help":
+		printUsage(e.stdout)
+		return exitOK
+	}
+	if c, ok := commands[op]; ok {
+		return c.run(ctx, e, o, args)
+	}
+	if fromGit(e.stdin) {
+		// git may grow new helper operations: an unknown one is not ours to answer.
+		return exitOK
+	}
+	e.errorf("unknown command %q (see git-credential-ghapp --help)", op)
+	return exitUsage
+}

@@ -1,0 +1,283 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/git-credential-ghapp/git-credential-ghapp/internal/fakegithub"
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// TestMain lets the test binary double as git-credential-ghapp: testscript puts it on PATH under
+// that name, so the real git runs this very code as its credential helper.
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"git-credential-ghapp": func() {
+			os.Exit(run(context.Background(), os.Args[1:], &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}))
+		},
+	})
+}
+
+// TestScripts runs the CLI scenarios in testdata/script: each is a story of commands against a
+// fresh fake GitHub, readable without the Go code.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/script",
+		Setup:               setupWorld,
+		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"fake": cmdFake},
+		RequireExplicitExec: true,
+	})
+}
+
+type fakeKey struct{}
+
+// world is what every scenario starts with: a fake GitHub on loopback with one app ("ci-bot",
+// key in $WORK/app.pem, 0600) installed on the organisation "acme" (repositories app and lib,
+// contents:write and metadata:read), git configured in a throwaway home to trust the fake's CA.
+type world struct {
+	srv   *fakegithub.Server
+	apps  map[string]*fakegithub.App
+	insts []*fakegithub.Installation
+}
+
+func setupWorld(e *testscript.Env) error {
+	srv, err := fakegithub.New(fakegithub.Config{Dir: filepath.Join(e.WorkDir, ".fake")})
+	if err != nil {
+		return err
+	}
+	e.Defer(srv.Close)
+	w := &world{srv: srv, apps: map[string]*fakegithub.App{}}
+	e.Values[fakeKey{}] = w
+	app := srv.NewApp("ci-bot")
+	w.apps["ci-bot"] = app
+	if err := os.WriteFile(filepath.Join(e.WorkDir, "app.pem"), app.PEM, 0o600); err != nil {
+		return err
+	}
+	for _, r := range []string{"acme/app", "acme/lib"} {
+		if err := srv.AddRepo(r); err != nil {
+			return err
+		}
+	}
+	w.insts = append(w.insts, srv.Install(app, "acme", "Organization", map[string]string{"contents": "write", "metadata": "read"}))
+
+	home := filepath.Join(e.WorkDir, "home")
+	run := filepath.Join(e.WorkDir, "run")
+	for _, d := range []string{home, run} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return err
+		}
+	}
+	set := map[string]string{
+		"HOST":                srv.Host,
+		"APP_ID":              strconv.FormatInt(app.ID, 10),
+		"CLIENT_ID":           app.ClientID,
+		"GHAPP_HOSTNAME":      srv.Host,
+		"HOME":                home,
+		"XDG_RUNTIME_DIR":     run,
+		"XDG_CACHE_HOME":      filepath.Join(home, ".cache"),
+		"XDG_CONFIG_HOME":     filepath.Join(home, ".config"),
+		"GIT_CONFIG_GLOBAL":   filepath.Join(home, ".gitconfig"),
+		"GIT_CONFIG_NOSYSTEM": "1",
+		"GIT_TERMINAL_PROMPT": "0",
+		"GIT_ASKPASS":         "",
+		"SSH_ASKPASS":         "",
+		"GIT_SSL_CAINFO":      srv.CAFile,
+		"SSL_CERT_FILE":       srv.CAFile,
+		"GIT_AUTHOR_NAME":     "Test",
+		"GIT_AUTHOR_EMAIL":    "test@example.com",
+		"GIT_COMMITTER_NAME":  "Test",
+		"GIT_COMMITTER_EMAIL": "test@example.com",
+		"GHAPP_TRACE":         "",
+	}
+	for k, v := range set {
+		e.Setenv(k, v)
+	}
+	// The helper must never be handed a key it was not given: nothing from the developer's
+	// environment leaks in.
+	for _, k := range []string{"GHAPP_APP_ID", "GHAPP_PRIVATE_KEY", "GHAPP_PRIVATE_KEY_FILE", "GHAPP_OWNER", "GHAPP_INSTALLATION_ID", "GHAPP_PERMISSIONS", "GHAPP_SCOPE", "GHAPP_API_URL", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"} {
+		e.Setenv(k, "")
+	}
+	return nil
+}
+
+// cmdFake drives and checks the fake GitHub from a scenario:
+//
+//	fake count ROUTE N          the route was called N times ("api" = every REST call, "git" = git requests)
+//	fake reset                  zero the counters
+//	fake app SLUG               register another app; its key goes to $WORK/SLUG.pem, its id to $SLUG_ID
+//	fake install SLUG ACCOUNT TYPE PERMS [REPO...]   install an app (PERMS like contents:read,metadata:read)
+//	fake uninstall ACCOUNT      remove every installation on ACCOUNT
+//	fake repo OWNER/NAME        create a repository
+//	fake fault ROUTE STATUS [TIMES] [Header:value...]   queue a failure ("drop" as STATUS closes the connection)
+//	fake latency D | clock D | lifetime D               knobs (D like 50ms, +10m, -10m, 5m)
+//	fake longtokens             tokens in GitHub's long format from now on
+//	fake revoke-all             every issued token stops working
+//	fake minted REPOS [PERMS]   the last mint asked for exactly REPOS ("*" = all) and PERMS ("-" = none)
+//	fake tokens N               N tokens were issued in all
+//	fake env NAME               set $NAME to the last issued token (to check it never leaks)
+func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
+	w := ts.Value(fakeKey{}).(*world)
+	if len(args) == 0 {
+		ts.Fatalf("usage: fake COMMAND ...")
+	}
+	if neg && args[0] != "count" && args[0] != "minted" {
+		ts.Fatalf("fake %s does not take !", args[0])
+	}
+	srv := w.srv
+	switch args[0] {
+	case "count":
+		if len(args) != 3 {
+			ts.Fatalf("usage: fake count ROUTE N")
+		}
+		want, err := strconv.Atoi(args[2])
+		ts.Check(err)
+		var got int
+		switch args[1] {
+		case "api":
+			got = srv.APICalls()
+		case "git":
+			got = srv.GitRequests()
+		default:
+			got = srv.Count(args[1])
+		}
+		if (got == want) == neg {
+			ts.Fatalf("%s was called %d times; want %s%d\nrequests: %s", args[1], got, map[bool]string{true: "not ", false: ""}[neg], want, describeRequests(srv))
+		}
+	case "reset":
+		srv.ResetCounters()
+	case "app":
+		app := srv.NewApp(args[1])
+		w.apps[args[1]] = app
+		ts.Check(os.WriteFile(ts.MkAbs(args[1]+".pem"), app.PEM, 0o600))
+		ts.Setenv(strings.ToUpper(strings.ReplaceAll(args[1], "-", "_"))+"_ID", strconv.FormatInt(app.ID, 10))
+	case "install":
+		if len(args) < 5 {
+			ts.Fatalf("usage: fake install SLUG ACCOUNT TYPE PERMS [REPO...]")
+		}
+		app := w.apps[args[1]]
+		if app == nil {
+			ts.Fatalf("no app %q", args[1])
+		}
+		inst := srv.Install(app, args[2], args[3], parsePerms(ts, args[4]), args[5:]...)
+		w.insts = append(w.insts, inst)
+		ts.Setenv("INSTALLATION_ID", strconv.FormatInt(inst.ID, 10))
+	case "uninstall":
+		n := 0
+		for _, inst := range w.insts {
+			if strings.EqualFold(inst.Account, args[1]) {
+				srv.Uninstall(inst)
+				n++
+			}
+		}
+		if n == 0 {
+			ts.Fatalf("nothing installed on %s", args[1])
+		}
+	case "repo":
+		ts.Check(srv.AddRepo(args[1]))
+	case "fault":
+		if len(args) < 3 {
+			ts.Fatalf("usage: fake fault ROUTE STATUS [TIMES] [Header:value...]")
+		}
+		f := fakegithub.Fault{Route: args[1], Header: map[string]string{}}
+		if args[1] == "api" {
+			f.Route = ""
+		}
+		if args[2] == "drop" {
+			f.Drop = true
+		} else {
+			status, err := strconv.Atoi(args[2])
+			ts.Check(err)
+			f.Status = status
+		}
+		for _, a := range args[3:] {
+			if n, err := strconv.Atoi(a); err == nil {
+				f.Times = n
+				continue
+			}
+			k, v, ok := strings.Cut(a, ":")
+			if !ok {
+				ts.Fatalf("bad fault argument %q", a)
+			}
+			if v == "NOW+60" {
+				v = strconv.FormatInt(time.Now().Add(time.Minute).Unix(), 10)
+			}
+			f.Header[k] = v
+		}
+		srv.AddFault(f)
+	case "latency", "clock", "lifetime":
+		d, err := time.ParseDuration(args[1])
+		ts.Check(err)
+		map[string]func(time.Duration){"latency": srv.SetLatency, "clock": srv.SetClockOffset, "lifetime": srv.SetTokenLifetime}[args[0]](d)
+	case "longtokens":
+		srv.SetLongTokens(true)
+	case "revoke-all":
+		srv.RevokeAll()
+	case "minted":
+		mints := srv.Mints()
+		if len(mints) == 0 {
+			ts.Fatalf("nothing was minted")
+		}
+		last := mints[len(mints)-1]
+		repos := "*"
+		if last.Repositories != nil {
+			repos = strings.Join(last.Repositories, ",")
+		}
+		perms := "-"
+		if len(last.Permissions) > 0 {
+			var p []string
+			for k, v := range last.Permissions {
+				p = append(p, k+":"+v)
+			}
+			slices.Sort(p)
+			perms = strings.Join(p, ",")
+		}
+		wantPerms := "-"
+		if len(args) > 2 {
+			wantPerms = args[2]
+		}
+		if (repos == args[1] && perms == wantPerms) == neg {
+			ts.Fatalf("last mint asked for repositories %s permissions %s; want %s %s", repos, perms, args[1], wantPerms)
+		}
+	case "tokens":
+		want, err := strconv.Atoi(args[1])
+		ts.Check(err)
+		if got := len(srv.Tokens()); got != want {
+			ts.Fatalf("%d tokens issued; want %d", got, want)
+		}
+	case "env":
+		toks := srv.Tokens()
+		if len(toks) == 0 {
+			ts.Fatalf("no token issued yet")
+		}
+		ts.Setenv(args[1], toks[len(toks)-1].Token)
+	default:
+		ts.Fatalf("unknown fake command %q", args[0])
+	}
+}
+
+func parsePerms(ts *testscript.TestScript, s string) map[string]string {
+	perms := map[string]string{}
+	for _, p := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(p, ":")
+		if !ok {
+			ts.Fatalf("bad permission %q", p)
+		}
+		perms[k] = v
+	}
+	return perms
+}
+
+func describeRequests(srv *fakegithub.Server) string {
+	var b strings.Builder
+	for _, r := range srv.Requests() {
+		fmt.Fprintf(&b, "\n  %s %d", r.Route, r.Status)
+	}
+	return b.String()
+}

@@ -1,0 +1,405 @@
+// Package broker answers git's credential requests with installation tokens: it maps the request
+// to an installation, reuses a cached token minted for exactly the scope asked for, or mints one
+// while holding that scope's lock, so that concurrent callers mint once.
+//
+// The flow runs one way: request -> target -> installation -> cache -> mint -> reply. A cache hit
+// touches two small files and nothing else: no key, no network, no subprocess.
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"strings"
+	"time"
+
+	"github.com/git-credential-ghapp/git-credential-ghapp/appauth"
+	"github.com/git-credential-ghapp/git-credential-ghapp/cache"
+	"github.com/git-credential-ghapp/git-credential-ghapp/credential"
+)
+
+// Scope says how much of an installation a token covers.
+type Scope string
+
+const (
+	// ScopeAuto covers the one repository the request names, or the whole installation when
+	// the request names none.
+	ScopeAuto Scope = ""
+	// ScopeRepo covers the one repository the request names; a request without one is an error.
+	ScopeRepo Scope = "repo"
+	// ScopeInstallation covers every repository of the installation.
+	ScopeInstallation Scope = "installation"
+)
+
+// ParseScope accepts "", "repo" or "installation".
+func ParseScope(s string) (Scope, error) {
+	switch Scope(strings.ToLower(s)) {
+	case ScopeAuto:
+		return ScopeAuto, nil
+	case ScopeRepo:
+		return ScopeRepo, nil
+	case ScopeInstallation:
+		return ScopeInstallation, nil
+	}
+	return "", fmt.Errorf("unknown scope %q: use repo or installation", s)
+}
+
+// DefaultMinLifetime is how long a cached token must still live to be handed out, so that a
+// long clone or push does not lose its credential half way.
+const DefaultMinLifetime = 10 * time.Minute
+
+// Broker hands out installation tokens for one app on one host.
+type Broker struct {
+	Host           string            // the git host served, e.g. "github.com"
+	AppID          string            // the App ID or Client ID
+	InstallationID int64             // when non-zero, every request uses this installation
+	Owner          string            // the account to use when a request names no repository
+	Scope          Scope             // how much a token covers
+	Permissions    map[string]string // narrows the token; nil = the installation's permissions
+	MinLifetime    time.Duration     // 0 = DefaultMinLifetime
+	CacheDir       string            // where tokens are kept; "" = no cache (every call mints)
+
+	// API returns the GitHub client; it is called only when the cache cannot answer, so that
+	// loading the key and setting up TLS stay off the cached path.
+	API func() (*appauth.Client, error)
+	// Now is the clock; nil = time.Now.
+	Now func() time.Time
+	// Trace, when set, receives one line for each decision; it is never given a secret.
+	Trace func(string)
+	// Warn receives problems the user should fix that do not stop the request, such as a
+	// cache directory others can read (the broker then works without a cache).
+	Warn func(string)
+
+	api        *appauth.Client
+	store      *cache.Store
+	storeTried bool
+}
+
+// openCache opens the cache directory on first use. A directory that cannot be used safely is
+// reported through Warn and the broker goes on without a cache.
+func (b *Broker) openCache() *cache.Store {
+	if b.storeTried {
+		return b.store
+	}
+	b.storeTried = true
+	if b.CacheDir == "" {
+		return nil
+	}
+	s, err := cache.Open(b.CacheDir)
+	if err != nil {
+		if b.Warn != nil {
+			b.Warn(err.Error() + "; going on without a token cache")
+		}
+		return nil
+	}
+	b.store = s
+	return s
+}
+
+// Target is what a request names: an owner and a repository, an owner alone, or nothing.
+type Target struct {
+	Owner string
+	Repo  string
+}
+
+func (t Target) String() string {
+	switch {
+	case t.Repo != "":
+		return t.Owner + "/" + t.Repo
+	case t.Owner != "":
+		return t.Owner
+	}
+	return "(no repository)"
+}
+
+// TargetFromPath reads the owner and repository from the path git sends (without a leading
+// slash): "acme/app.git", "acme/app", "acme/app.git/info/lfs" all name acme/app; "acme" names
+// the owner alone; "" names nothing. A path whose first two parts are not valid GitHub names
+// is an error.
+func TargetFromPath(path string) (Target, error) {
+	path = strings.Trim(path, "/")
+	if path == "" {
+		return Target{}, nil
+	}
+	parts := strings.SplitN(path, "/", 3)
+	owner := parts[0]
+	if !validName(owner, false) {
+		return Target{}, fmt.Errorf("the path %q does not start with a GitHub account name", truncate(path))
+	}
+	if len(parts) == 1 {
+		return Target{Owner: owner}, nil
+	}
+	repo := strings.TrimSuffix(parts[1], ".git")
+	if !validName(repo, true) {
+		return Target{}, fmt.Errorf("the path %q does not name a GitHub repository", truncate(path))
+	}
+	return Target{Owner: owner, Repo: repo}, nil
+}
+
+// ParseTarget reads "OWNER/REPO", "OWNER" or a URL such as https://github.com/OWNER/REPO.git.
+func ParseTarget(s string) (Target, error) {
+	if i := strings.Index(s, "://"); i >= 0 {
+		rest := s[i+3:]
+		j := strings.IndexByte(rest, '/')
+		if j < 0 {
+			return Target{}, nil
+		}
+		s = rest[j+1:]
+	}
+	return TargetFromPath(s)
+}
+
+// validName reports whether s can be a GitHub account (repo false) or repository (repo true)
+// name: letters, digits and '-' (repositories also '.' and '_'), at most 100 characters.
+func validName(s string, repo bool) bool {
+	if s == "" || len(s) > 100 || s == "." || s == ".." {
+		return false
+	}
+	for _, c := range s {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-':
+		case repo && (c == '.' || c == '_'):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func truncate(s string) string {
+	if len(s) > 80 {
+		return s[:80] + "..."
+	}
+	return s
+}
+
+func (b *Broker) now() time.Time {
+	if b.Now != nil {
+		return b.Now()
+	}
+	return time.Now()
+}
+
+func (b *Broker) trace(format string, args ...any) {
+	if b.Trace != nil {
+		b.Trace(fmt.Sprintf(format, args...))
+	}
+}
+
+func (b *Broker) minLifetime() time.Duration {
+	if b.MinLifetime > 0 {
+		return b.MinLifetime
+	}
+	return DefaultMinLifetime
+}
+
+func (b *Broker) client() (*appauth.Client, error) {
+	if b.api != nil {
+		return b.api, nil
+	}
+	if b.API == nil {
+		return nil, errors.New("no GitHub client configured")
+	}
+	c, err := b.API()
+	if err != nil {
+		return nil, err
+	}
+	if store := b.openCache(); store != nil {
+		// Sign with the clock offset an earlier process learned, and keep what this one learns.
+		c.ClockOffset = store.ClockOffset(b.Host)
+		c.OnClockOffset = func(d time.Duration) {
+			if err := store.PutClockOffset(b.Host, d); err != nil {
+				b.trace("could not remember the clock offset: %v", err)
+			}
+		}
+	}
+	b.api = c
+	return c, nil
+}
+
+// repositories returns the repository set a token for t must cover (nil = all).
+func (b *Broker) repositories(t Target) ([]string, error) {
+	switch b.Scope {
+	case ScopeInstallation:
+		return nil, nil
+	case ScopeRepo:
+		if t.Repo == "" {
+			return nil, errors.New("--scope repo needs the repository in the request: run `git config --global credential.useHttpPath true`, or use --scope installation")
+		}
+	}
+	if t.Repo == "" {
+		return nil, nil
+	}
+	return []string{strings.ToLower(t.Repo)}, nil
+}
+
+// mappingTarget names the discovery question for t, as the cache stores its answer.
+func (b *Broker) mappingTarget(t Target) (target, owner, repo string) {
+	switch {
+	case t.Repo != "":
+		return "repo:" + strings.ToLower(t.Owner+"/"+t.Repo), t.Owner, t.Repo
+	case t.Owner != "":
+		return "owner:" + strings.ToLower(t.Owner), t.Owner, ""
+	case b.Owner != "":
+		return "owner:" + strings.ToLower(b.Owner), b.Owner, ""
+	}
+	return "app", "", ""
+}
+
+// installation returns the installation for t and whether the answer came from the cache.
+func (b *Broker) installation(ctx context.Context, t Target) (int64, bool, error) {
+	if b.InstallationID != 0 {
+		return b.InstallationID, false, nil
+	}
+	target, owner, repo := b.mappingTarget(t)
+	store := b.openCache()
+	if store != nil {
+		if id, ok := store.Installation(b.Host, b.AppID, target, b.now()); ok {
+			b.trace("installation %d for %s (cached)", id, target)
+			return id, true, nil
+		}
+	}
+	c, err := b.client()
+	if err != nil {
+		return 0, false, err
+	}
+	inst, err := c.FindInstallation(ctx, owner, repo)
+	if err != nil {
+		return 0, false, err
+	}
+	b.trace("installation %d for %s (discovered, account %s)", inst.ID, target, inst.Account.Login)
+	if store != nil {
+		if err := store.PutInstallation(b.Host, b.AppID, target, inst.ID, b.now()); err != nil {
+			b.trace("could not cache the installation: %v", err)
+		}
+	}
+	return inst.ID, false, nil
+}
+
+// Token returns a token for t: from the cache when one for exactly this scope has at least
+// MinLifetime left, otherwise freshly minted. Of concurrent callers (in any process) asking for
+// the same scope, one mints and the others wait for its token, until ctx is done.
+func (b *Broker) Token(ctx context.Context, t Target) (*cache.Entry, error) {
+	repos, err := b.repositories(t)
+	if err != nil {
+		return nil, err
+	}
+	id, fromCache, err := b.installation(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	key := cache.Key{Host: b.Host, App: b.AppID, InstallationID: id, Repositories: repos, Permissions: b.Permissions}
+	store := b.openCache()
+	if store != nil {
+		if e, ok := store.Get(key, b.now(), b.minLifetime()); ok {
+			b.trace("cached token for installation %d %s, %s left", id, scopeText(repos), e.ExpiresAt.Sub(b.now()).Round(time.Second))
+			return e, nil
+		}
+		unlock, err := store.Lock(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+		// Another process may have minted while this one waited for the lock.
+		if e, ok := store.Get(key, b.now(), b.minLifetime()); ok {
+			b.trace("token minted by another process for installation %d %s", id, scopeText(repos))
+			return e, nil
+		}
+	}
+	e, err := b.mint(ctx, key)
+	if err != nil && fromCache && retryableWithFreshMapping(err) {
+		// The cached installation may be stale (the app was reinstalled, or the repository
+		// moved): look it up again once.
+		target, _, _ := b.mappingTarget(t)
+		b.trace("mint for cached installation %d failed; looking %s up again", id, target)
+		_ = store.DropInstallation(b.Host, b.AppID, target)
+		newID, _, ierr := b.installation(ctx, t)
+		if ierr != nil {
+			return nil, ierr
+		}
+		if newID != id {
+			key.InstallationID = newID
+			e, err = b.mint(ctx, key)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if store != nil {
+		if err := store.Put(e); err != nil {
+			b.trace("could not cache the token: %v", err)
+		}
+	}
+	return e, nil
+}
+
+func retryableWithFreshMapping(err error) bool {
+	var ae *appauth.APIError
+	return appauth.IsNotFound(err) || (errors.As(err, &ae) && ae.StatusCode == 422)
+}
+
+func (b *Broker) mint(ctx context.Context, key cache.Key) (*cache.Entry, error) {
+	c, err := b.client()
+	if err != nil {
+		return nil, err
+	}
+	tok, err := c.CreateToken(ctx, key.InstallationID, appauth.TokenRequest{Repositories: key.Repositories, Permissions: maps.Clone(key.Permissions)})
+	if err != nil {
+		return nil, err
+	}
+	if tok.Token == "" {
+		return nil, errors.New("GitHub returned an empty installation token")
+	}
+	b.trace("minted a token for installation %d %s, expires %s", key.InstallationID, scopeText(key.Repositories), tok.ExpiresAt.UTC().Format(time.RFC3339))
+	return &cache.Entry{
+		Key:                 key,
+		Token:               tok.Token,
+		ExpiresAt:           tok.ExpiresAt,
+		CreatedAt:           b.now().UTC(),
+		Permissions:         tok.Permissions,
+		RepositorySelection: tok.RepositorySelection,
+		Repositories:        tok.Repositories,
+	}, nil
+}
+
+func scopeText(repos []string) string {
+	if len(repos) == 0 {
+		return "(all repositories)"
+	}
+	return "(" + strings.Join(repos, ",") + ")"
+}
+
+// Forget drops a token this broker handed out, so the next request mints a fresh one. It does
+// not revoke the token at GitHub.
+func (b *Broker) Forget(token string) (bool, error) {
+	store := b.openCache()
+	if store == nil {
+		return false, nil
+	}
+	return store.Forget(token)
+}
+
+// Get answers git's get: the token for the repository in req's path as the password of
+// x-access-token, with GitHub's expiry. It implements credential.Helper.
+func (b *Broker) Get(ctx context.Context, req *credential.Request) (*credential.Credential, error) {
+	t, err := TargetFromPath(req.Path)
+	if err != nil {
+		return nil, err
+	}
+	e, err := b.Token(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	return &credential.Credential{Username: credential.TokenUsername, Password: e.Token, PasswordExpiry: e.ExpiresAt}, nil
+}
+
+// Erase answers git's erase: when req's password is a token this helper handed out, it is
+// forgotten (never revoked). It implements credential.Helper.
+func (b *Broker) Erase(ctx context.Context, req *credential.Request) error {
+	found, err := b.Forget(req.Password)
+	if found {
+		b.trace("forgot a token git reported as rejected")
+	}
+	return err
+}
