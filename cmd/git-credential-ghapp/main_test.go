@@ -48,35 +48,53 @@ type world struct {
 }
 
 func setupWorld(e *testscript.Env) error {
-	srv, err := fakegithub.New(fakegithub.Config{Dir: filepath.Join(e.WorkDir, ".fake")})
+	w, vars, err := startWorld(e.WorkDir)
 	if err != nil {
 		return err
 	}
-	e.Defer(srv.Close)
-	w := &world{srv: srv, apps: map[string]*fakegithub.App{}}
+	e.Defer(w.srv.Close)
 	e.Values[fakeKey{}] = w
+	for k, v := range vars {
+		e.Setenv(k, v)
+	}
+	return nil
+}
+
+// startWorld starts the fake GitHub of every scenario under dir and returns the environment the
+// helper and git run with: a throwaway home, and nothing of the developer's own settings.
+func startWorld(dir string) (*world, map[string]string, error) {
+	srv, err := fakegithub.New(fakegithub.Config{Dir: filepath.Join(dir, ".fake")})
+	if err != nil {
+		return nil, nil, err
+	}
+	w := &world{srv: srv, apps: map[string]*fakegithub.App{}}
 	app := srv.NewApp("ci-bot")
 	w.apps["ci-bot"] = app
-	if err := os.WriteFile(filepath.Join(e.WorkDir, "app.pem"), app.PEM, 0o600); err != nil {
-		return err
+	if err := os.WriteFile(filepath.Join(dir, "app.pem"), app.PEM, 0o600); err != nil {
+		srv.Close()
+		return nil, nil, err
 	}
 	for _, r := range []string{"acme/app", "acme/lib"} {
 		if err := srv.AddRepo(r); err != nil {
-			return err
+			srv.Close()
+			return nil, nil, err
 		}
 	}
-	w.insts = append(w.insts, srv.Install(app, "acme", "Organization", map[string]string{"contents": "write", "metadata": "read"}))
+	inst := srv.Install(app, "acme", "Organization", map[string]string{"contents": "write", "metadata": "read"})
+	w.insts = append(w.insts, inst)
 
-	home := filepath.Join(e.WorkDir, "home")
-	run := filepath.Join(e.WorkDir, "run")
+	home := filepath.Join(dir, "home")
+	run := filepath.Join(dir, "run")
 	for _, d := range []string{home, run} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
-			return err
+			srv.Close()
+			return nil, nil, err
 		}
 	}
-	set := map[string]string{
+	vars := map[string]string{
 		"HOST":                srv.Host,
 		"APP_ID":              strconv.FormatInt(app.ID, 10),
+		"INSTALLATION_ID":     strconv.FormatInt(inst.ID, 10),
 		"CLIENT_ID":           app.ClientID,
 		"GHAPP_HOSTNAME":      srv.Host,
 		"HOME":                home,
@@ -94,17 +112,12 @@ func setupWorld(e *testscript.Env) error {
 		"GIT_AUTHOR_EMAIL":    "test@example.com",
 		"GIT_COMMITTER_NAME":  "Test",
 		"GIT_COMMITTER_EMAIL": "test@example.com",
-		"GHAPP_TRACE":         "",
 	}
-	for k, v := range set {
-		e.Setenv(k, v)
+	// Nothing from the developer's environment leaks in: no key, no proxy, no trace.
+	for _, k := range []string{"GHAPP_APP_ID", "GHAPP_PRIVATE_KEY", "GHAPP_PRIVATE_KEY_FILE", "GHAPP_OWNER", "GHAPP_INSTALLATION_ID", "GHAPP_PERMISSIONS", "GHAPP_SCOPE", "GHAPP_API_URL", "GHAPP_MIN_LIFETIME", "GHAPP_TRACE", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "GIT_TRACE", "GIT_CURL_VERBOSE"} {
+		vars[k] = ""
 	}
-	// The helper must never be handed a key it was not given: nothing from the developer's
-	// environment leaks in.
-	for _, k := range []string{"GHAPP_APP_ID", "GHAPP_PRIVATE_KEY", "GHAPP_PRIVATE_KEY_FILE", "GHAPP_OWNER", "GHAPP_INSTALLATION_ID", "GHAPP_PERMISSIONS", "GHAPP_SCOPE", "GHAPP_API_URL", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"} {
-		e.Setenv(k, "")
-	}
-	return nil
+	return w, vars, nil
 }
 
 // cmdFake drives and checks the fake GitHub from a scenario:
