@@ -1,0 +1,152 @@
+package appauth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// APIError is an answer from GitHub's REST API with a status that is not a success. Errors the
+// Client returns often wrap an *APIError under a clearer sentence; errors.As finds it.
+type APIError struct {
+	// Method and Path are the request's (the path without the query string).
+	Method, Path string
+	// StatusCode is the HTTP status GitHub answered.
+	StatusCode int
+	// Message and DocumentationURL are from GitHub's JSON error body, with any secret removed.
+	Message, DocumentationURL string
+	// RetryAfter is how long GitHub asked to wait before retrying, when known (rate limits).
+	RetryAfter time.Duration
+}
+
+// Error returns "GitHub answered STATUS to METHOD PATH: MESSAGE". It contains no secret.
+func (e *APIError) Error() string {
+	msg := e.Message
+	if msg == "" {
+		msg = http.StatusText(e.StatusCode)
+	}
+	return fmt.Sprintf("GitHub answered %d to %s %s: %s", e.StatusCode, e.Method, e.Path, msg)
+}
+
+// IsNotFound reports whether err is or wraps an *APIError with status 404.
+func IsNotFound(err error) bool {
+	var e *APIError
+	return errors.As(err, &e) && e.StatusCode == http.StatusNotFound
+}
+
+// ErrNoInstallations is wrapped by FindInstallation's error when the app has no installation.
+var ErrNoInstallations = errors.New("the app has no installations")
+
+// ErrSeveralInstallations is wrapped by FindInstallation's error when the request names no
+// account and the app has more than one installation.
+var ErrSeveralInstallations = errors.New("the app has several installations")
+
+// explained is an error whose text is a sentence for people and that wraps the error it explains
+// (usually an *APIError), so errors.As and errors.Is still see the cause.
+type explained struct {
+	msg string
+	err error
+}
+
+func (e *explained) Error() string { return e.msg }
+func (e *explained) Unwrap() error { return e.err }
+
+func explain(err error, format string, args ...any) error {
+	return &explained{msg: fmt.Sprintf(format, args...), err: err}
+}
+
+// NetworkError is returned when GitHub could not be reached (DNS, TCP, TLS, proxy, a dropped
+// connection or the deadline running out), after retries when retrying made sense.
+type NetworkError struct {
+	// BaseURL is the REST base that was tried.
+	BaseURL string
+	// Err is the cause, e.g. a *tls.CertificateVerificationError or context.DeadlineExceeded.
+	Err error
+}
+
+// Error returns "cannot reach GitHub at BASEURL: CAUSE; check the network, HTTPS_PROXY and
+// SSL_CERT_FILE". It contains no secret.
+func (e *NetworkError) Error() string {
+	cause := redact(e.Err.Error())
+	if errors.Is(e.Err, context.DeadlineExceeded) {
+		cause = "no answer before the time limit ran out (" + cause + ")"
+	}
+	return fmt.Sprintf("cannot reach GitHub at %s: %s; check the network, HTTPS_PROXY and SSL_CERT_FILE", e.BaseURL, cause)
+}
+
+// Unwrap returns the cause.
+func (e *NetworkError) Unwrap() error { return e.Err }
+
+// secretPatterns match things that must never be shown: JWTs, GitHub tokens, Authorization
+// values and PEM private keys. They guard text that comes from outside (GitHub's messages, proxy
+// pages, transport errors).
+var secretPatterns = []struct {
+	re   *regexp.Regexp
+	with string
+}{
+	{regexp.MustCompile(`(?s)-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----.*?(-----END[A-Z0-9 ]*PRIVATE KEY-----|$)`), "[redacted key]"},
+	{regexp.MustCompile(`(?i)\b(bearer|token|basic)\s+[A-Za-z0-9_.~+/=-]{20,}`), "$1 [redacted]"},
+	{regexp.MustCompile(`eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*`), "[redacted JWT]"},
+	{regexp.MustCompile(`\b(gh[pousr]|github_pat)_[A-Za-z0-9_.-]{10,}`), "[redacted token]"},
+}
+
+// redact removes anything that looks like a secret from s.
+func redact(s string) string {
+	for _, p := range secretPatterns {
+		s = p.re.ReplaceAllString(s, p.with)
+	}
+	return s
+}
+
+// redactExact removes the given secrets (exact strings) and then anything that looks like one.
+func redactExact(s string, secrets ...string) string {
+	for _, sec := range secrets {
+		if len(sec) >= 8 {
+			s = strings.ReplaceAll(s, sec, "[redacted]")
+		}
+	}
+	return redact(s)
+}
+
+// oneLine makes s fit on one line of a terminal: control characters become spaces and it is cut
+// to max runes.
+func oneLine(s string, max int) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > max {
+		s = string(r[:max]) + "..."
+	}
+	return s
+}
+
+// humanDuration renders d for people: "45s", "3m20s", "12m", "1h5m".
+func humanDuration(d time.Duration) string {
+	if d < time.Second {
+		return "less than a second"
+	}
+	switch {
+	case d >= time.Hour:
+		d = d.Round(time.Minute)
+	case d >= 10*time.Minute:
+		d = d.Round(time.Minute)
+	default:
+		d = d.Round(time.Second)
+	}
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
