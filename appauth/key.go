@@ -251,7 +251,7 @@ const noKeyMessage = "no private key for the GitHub App: pass --key-file PATH (o
 func readKeyFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read the private key: %w", err)
+		return nil, fmt.Errorf("cannot read the private key: %w; check --key-file (or GHAPP_PRIVATE_KEY_FILE) names the .pem you downloaded for the app", err)
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxKeyFileBytes+1))

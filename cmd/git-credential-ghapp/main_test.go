@@ -128,7 +128,7 @@ func startWorld(dir string) (*world, map[string]string, error) {
 //	fake install SLUG ACCOUNT TYPE PERMS [REPO...]   install an app (PERMS like contents:read,metadata:read)
 //	fake uninstall ACCOUNT      remove every installation on ACCOUNT
 //	fake repo OWNER/NAME        create a repository
-//	fake fault ROUTE STATUS [TIMES] [Header:value...]   queue a failure ("drop" as STATUS closes the connection)
+//	fake fault ROUTE STATUS [TIMES] [Header:value...]   queue a failure ("drop" as STATUS closes the connection; a value NOW+N is the Unix time N seconds from now)
 //	fake latency D | clock D | lifetime D               knobs (D like 50ms, +10m, -10m, 5m)
 //	fake longtokens             tokens in GitHub's long format from now on
 //	fake revoke-all             every issued token stops working
@@ -218,8 +218,10 @@ func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
 			if !ok {
 				ts.Fatalf("bad fault argument %q", a)
 			}
-			if v == "NOW+60" {
-				v = strconv.FormatInt(time.Now().Add(time.Minute).Unix(), 10)
+			if secs, ok := strings.CutPrefix(v, "NOW+"); ok { // a Unix time SECS from now
+				n, err := strconv.Atoi(secs)
+				ts.Check(err)
+				v = strconv.FormatInt(time.Now().Add(time.Duration(n)*time.Second).Unix(), 10)
 			}
 			f.Header[k] = v
 		}

@@ -353,9 +353,11 @@ func (b *Broker) mint(ctx context.Context, key cache.Key) (*cache.Entry, error) 
 	}
 	b.trace("minted a token for installation %d %s, expires %s", key.InstallationID, scopeText(key.Repositories), tok.ExpiresAt.UTC().Format(time.RFC3339))
 	return &cache.Entry{
-		Key:                 key,
-		Token:               tok.Token,
-		ExpiresAt:           tok.ExpiresAt,
+		Key:   key,
+		Token: tok.Token,
+		// expires_at is on GitHub's clock; moved onto ours, so the minimum-lifetime check and
+		// git's password_expiry_utc see the time the token really stops working.
+		ExpiresAt:           tok.ExpiresAt.Add(-c.ClockOffset),
 		CreatedAt:           b.now().UTC(),
 		Permissions:         tok.Permissions,
 		RepositorySelection: tok.RepositorySelection,
