@@ -309,8 +309,8 @@ func (b *Broker) Token(ctx context.Context, t Target) (*cache.Entry, error) {
 	}
 	e, err := b.mint(ctx, key)
 	if err != nil && fromCache && retryableWithFreshMapping(err) {
-		// The cached installation may be stale (the app was reinstalled, or the repository
-		// moved): look it up again once.
+		// The cached installation may be stale (the app was uninstalled and installed again):
+		// look it up again, once.
 		target, _, _ := b.mappingTarget(t)
 		b.trace("mint for cached installation %d failed; looking %s up again", id, target)
 		_ = store.DropInstallation(b.Host, b.AppID, target)
@@ -334,9 +334,10 @@ func (b *Broker) Token(ctx context.Context, t Target) (*cache.Entry, error) {
 	return e, nil
 }
 
+// retryableWithFreshMapping reports whether a mint failed because the cached installation is
+// gone (GitHub answers 404 for an installation that was removed or replaced).
 func retryableWithFreshMapping(err error) bool {
-	var ae *appauth.APIError
-	return appauth.IsNotFound(err) || (errors.As(err, &ae) && ae.StatusCode == 422)
+	return appauth.IsNotFound(err)
 }
 
 func (b *Broker) mint(ctx context.Context, key cache.Key) (*cache.Entry, error) {

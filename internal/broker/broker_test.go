@@ -1,0 +1,260 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"crypto/rsa"
+
+	"github.com/git-credential-ghapp/git-credential-ghapp/appauth"
+	"github.com/git-credential-ghapp/git-credential-ghapp/credential"
+	"github.com/git-credential-ghapp/git-credential-ghapp/internal/fakegithub"
+)
+
+func TestTargetFromPath(t *testing.T) {
+	good := map[string]Target{
+		"":                       {},
+		"acme":                   {Owner: "acme"},
+		"acme/app":               {Owner: "acme", Repo: "app"},
+		"acme/app.git":           {Owner: "acme", Repo: "app"},
+		"/acme/app.git/":         {Owner: "acme", Repo: "app"},
+		"acme/app.git/info/lfs":  {Owner: "acme", Repo: "app"},
+		"Acme-Inc/my_repo.v2":    {Owner: "Acme-Inc", Repo: "my_repo.v2"},
+		"acme/.github":           {Owner: "acme", Repo: ".github"},
+		"acme/app/info/refs?x=1": {Owner: "acme", Repo: "app"},
+	}
+	for path, want := range good {
+		got, err := TargetFromPath(path)
+		if err != nil || got != want {
+			t.Errorf("TargetFromPath(%q) = %+v, %v; want %+v", path, got, err, want)
+		}
+	}
+	for _, path := range []string{"ac me/app", "acme/..", "acme/.", "../etc/passwd", "acme/a%2Fb", "acme/app\x00", "a_b/app", "acme/" + strings.Repeat("x", 101)} {
+		if got, err := TargetFromPath(path); err == nil {
+			t.Errorf("TargetFromPath(%q) = %+v; want an error", path, got)
+		}
+	}
+}
+
+func TestParseTarget(t *testing.T) {
+	for in, want := range map[string]Target{
+		"acme/app":                          {Owner: "acme", Repo: "app"},
+		"https://github.com/acme/app.git":   {Owner: "acme", Repo: "app"},
+		"https://ghe.example.com:8443/acme": {Owner: "acme"},
+		"https://github.com":                {},
+	} {
+		if got, err := ParseTarget(in); err != nil || got != want {
+			t.Errorf("ParseTarget(%q) = %+v, %v; want %+v", in, got, err, want)
+		}
+	}
+}
+
+func TestParsePermissions(t *testing.T) {
+	got, err := ParsePermissions(" contents:read, metadata=READ  issues:write ")
+	want := map[string]string{"contents": "read", "metadata": "read", "issues": "write"}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("ParsePermissions = %v, %v", got, err)
+	}
+	if got, err := ParsePermissions(""); got != nil || err != nil {
+		t.Fatalf("empty list = %v, %v; want nil", got, err)
+	}
+	for _, bad := range []string{"contents", "contents:owner", ":read", "con tents:read", "contents:read,contents:write", "a-b:read"} {
+		if _, err := ParsePermissions(bad); err == nil {
+			t.Errorf("ParsePermissions(%q) accepted", bad)
+		}
+	}
+}
+
+func TestParseScope(t *testing.T) {
+	for in, want := range map[string]Scope{"": ScopeAuto, "repo": ScopeRepo, "Installation": ScopeInstallation} {
+		if got, err := ParseScope(in); err != nil || got != want {
+			t.Errorf("ParseScope(%q) = %q, %v", in, got, err)
+		}
+	}
+	if _, err := ParseScope("org"); err == nil {
+		t.Error("ParseScope(org) accepted")
+	}
+}
+
+type fixture struct {
+	srv  *fakegithub.Server
+	app  *fakegithub.App
+	inst *fakegithub.Installation
+	dir  string
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	dir := t.TempDir()
+	srv, err := fakegithub.New(fakegithub.Config{Dir: filepath.Join(dir, "fake")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	for _, r := range []string{"acme/app", "acme/lib"} {
+		if err := srv.AddRepo(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	app := srv.NewApp("ci-bot")
+	inst := srv.Install(app, "acme", "Organization", map[string]string{"contents": "write", "metadata": "read"})
+	return &fixture{srv: srv, app: app, inst: inst, dir: dir}
+}
+
+func (f *fixture) broker(mutate ...func(*Broker)) *Broker {
+	b := &Broker{
+		Host:     f.srv.Host,
+		AppID:    "1001",
+		CacheDir: filepath.Join(f.dir, "cache"),
+		API: func() (*appauth.Client, error) {
+			return &appauth.Client{
+				BaseURL: f.srv.APIURL,
+				HTTP:    f.srv.Client(),
+				Issuer:  f.app.ClientID,
+				Key:     func() (*rsa.PrivateKey, error) { return f.app.Key, nil },
+			}, nil
+		},
+	}
+	b.AppID = f.app.ClientID
+	for _, m := range mutate {
+		m(b)
+	}
+	return b
+}
+
+const mintRoute = "POST /app/installations/{id}/access_tokens"
+
+func TestTokenMintsOnceThenServesFromCache(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	e, err := f.broker().Token(ctx, Target{Owner: "acme", Repo: "app"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mints := f.srv.Mints()
+	if len(mints) != 1 || !reflect.DeepEqual(mints[0].Repositories, []string{"app"}) || mints[0].Permissions != nil {
+		t.Fatalf("mint asked for %+v; want exactly repository app, no permissions", mints)
+	}
+	// A new broker, as a new process: no API call at all.
+	f.srv.ResetCounters()
+	b := f.broker(func(b *Broker) {
+		b.API = func() (*appauth.Client, error) { return nil, errors.New("the cached path must not build a client") }
+	})
+	e2, err := b.Token(ctx, Target{Owner: "ACME", Repo: "App"})
+	if err != nil || e2.Token != e.Token {
+		t.Fatalf("cached Token = %v, %v", e2, err)
+	}
+	if n := f.srv.APICalls(); n != 0 {
+		t.Fatalf("%d API calls on a cache hit", n)
+	}
+}
+
+func TestScopes(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if _, err := f.broker(func(b *Broker) { b.Scope = ScopeInstallation }).Token(ctx, Target{Owner: "acme", Repo: "app"}); err != nil {
+		t.Fatal(err)
+	}
+	if m := f.srv.Mints(); m[len(m)-1].Repositories != nil {
+		t.Fatalf("installation scope asked for repositories %v", m[len(m)-1].Repositories)
+	}
+	_, err := f.broker(func(b *Broker) { b.Scope = ScopeRepo }).Token(ctx, Target{Owner: "acme"})
+	if err == nil || !strings.Contains(err.Error(), "useHttpPath") {
+		t.Fatalf("repo scope without a repository = %v; want an error naming useHttpPath", err)
+	}
+	perms := map[string]string{"contents": "read"}
+	if _, err := f.broker(func(b *Broker) { b.Permissions = perms }).Token(ctx, Target{Owner: "acme", Repo: "lib"}); err != nil {
+		t.Fatal(err)
+	}
+	if m := f.srv.Mints(); !reflect.DeepEqual(m[len(m)-1].Permissions, perms) {
+		t.Fatalf("narrowed mint asked for %v", m[len(m)-1].Permissions)
+	}
+	// The narrowed token is not handed out for the un-narrowed scope, nor the reverse.
+	before := len(f.srv.Mints())
+	if _, err := f.broker().Token(ctx, Target{Owner: "acme", Repo: "lib"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.srv.Mints()) != before+1 {
+		t.Fatal("a token narrowed to contents:read was reused for the full scope")
+	}
+}
+
+// An app uninstalled and installed again has a new installation id: the cached mapping's mint
+// gets a 404, and the broker looks the installation up again once.
+func TestStaleMappingIsRediscovered(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if _, err := f.broker().Token(ctx, Target{Owner: "acme", Repo: "app"}); err != nil {
+		t.Fatal(err)
+	}
+	f.srv.Uninstall(f.inst)
+	inst2 := f.srv.Install(f.app, "acme", "Organization", map[string]string{"contents": "read"})
+	f.srv.ResetCounters()
+	e, err := f.broker(func(b *Broker) { b.MinLifetime = 2 * time.Hour }).Token(ctx, Target{Owner: "acme", Repo: "app"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Key.InstallationID != inst2.ID {
+		t.Fatalf("token for installation %d; want the new %d", e.Key.InstallationID, inst2.ID)
+	}
+	if got := f.srv.Count("GET /repos/{owner}/{repo}/installation"); got != 1 {
+		t.Fatalf("%d discoveries; want 1", got)
+	}
+}
+
+func TestWithoutCache(t *testing.T) {
+	f := newFixture(t)
+	b := f.broker(func(b *Broker) { b.CacheDir = "" })
+	for i := 0; i < 2; i++ {
+		if _, err := b.Token(context.Background(), Target{Owner: "acme", Repo: "app"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := f.srv.Count(mintRoute); got != 2 {
+		t.Fatalf("%d mints without a cache; want 2", got)
+	}
+}
+
+func TestInsecureCacheWarnsAndWorks(t *testing.T) {
+	f := newFixture(t)
+	dir := filepath.Join(f.dir, "open")
+	os.Mkdir(dir, 0o777)
+	os.Chmod(dir, 0o777)
+	var warned []string
+	b := f.broker(func(b *Broker) { b.CacheDir = dir; b.Warn = func(s string) { warned = append(warned, s) } })
+	if _, err := b.Token(context.Background(), Target{Owner: "acme", Repo: "app"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(warned) != 1 || !strings.Contains(warned[0], "chmod 700") {
+		t.Fatalf("warnings %q; want one saying chmod 700", warned)
+	}
+}
+
+func TestGetAndErase(t *testing.T) {
+	f := newFixture(t)
+	b := f.broker()
+	ctx := context.Background()
+	c, err := b.Get(ctx, &credential.Request{Protocol: "https", Host: f.srv.Host, Path: "acme/app.git"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Username != "x-access-token" || c.Password == "" || c.PasswordExpiry.IsZero() {
+		t.Fatalf("Get = %+v", c)
+	}
+	if _, err := b.Get(ctx, &credential.Request{Protocol: "https", Host: f.srv.Host, Path: "not a/path"}); err == nil {
+		t.Fatal("Get of a bad path succeeded")
+	}
+	if err := b.Erase(ctx, &credential.Request{Password: c.Password}); err != nil {
+		t.Fatal(err)
+	}
+	c2, err := f.broker().Get(ctx, &credential.Request{Protocol: "https", Host: f.srv.Host, Path: "acme/app.git"})
+	if err != nil || c2.Password == c.Password {
+		t.Fatalf("after erase Get = %v, %v; want a fresh token", c2, err)
+	}
+}
