@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -83,20 +84,24 @@ func (e *NetworkError) Unwrap() error { return e.Err }
 
 // secretPatterns match things that must never be shown: JWTs, GitHub tokens, Authorization
 // values and PEM private keys. They guard text that comes from outside (GitHub's messages, proxy
-// pages, transport errors).
-var secretPatterns = []struct {
+// pages, transport errors). They are compiled on first use, so a cached get does not pay for them.
+var secretPatterns = sync.OnceValue(func() []secretPattern {
+	return []secretPattern{
+		{regexp.MustCompile(`(?s)-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----.*?(-----END[A-Z0-9 ]*PRIVATE KEY-----|$)`), "[redacted key]"},
+		{regexp.MustCompile(`(?i)\b(bearer|token|basic)\s+[A-Za-z0-9_.~+/=-]{20,}`), "$1 [redacted]"},
+		{regexp.MustCompile(`eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*`), "[redacted JWT]"},
+		{regexp.MustCompile(`\b(gh[pousr]|github_pat)_[A-Za-z0-9_.-]{10,}`), "[redacted token]"},
+	}
+})
+
+type secretPattern struct {
 	re   *regexp.Regexp
 	with string
-}{
-	{regexp.MustCompile(`(?s)-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----.*?(-----END[A-Z0-9 ]*PRIVATE KEY-----|$)`), "[redacted key]"},
-	{regexp.MustCompile(`(?i)\b(bearer|token|basic)\s+[A-Za-z0-9_.~+/=-]{20,}`), "$1 [redacted]"},
-	{regexp.MustCompile(`eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*`), "[redacted JWT]"},
-	{regexp.MustCompile(`\b(gh[pousr]|github_pat)_[A-Za-z0-9_.-]{10,}`), "[redacted token]"},
 }
 
 // redact removes anything that looks like a secret from s.
 func redact(s string) string {
-	for _, p := range secretPatterns {
+	for _, p := range secretPatterns() {
 		s = p.re.ReplaceAllString(s, p.with)
 	}
 	return s

@@ -21,6 +21,7 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
+	"sync"
 )
 
 // maxKeyFileBytes bounds how much of a key file is read; a PEM RSA key is a few KiB.
@@ -132,7 +133,7 @@ func pemBlocks(s string) []*pem.Block {
 	if len(blocks) > 0 {
 		return blocks
 	}
-	for _, m := range lenientPEM.FindAllStringSubmatch(s, -1) {
+	for _, m := range lenientPEM().FindAllStringSubmatch(s, -1) {
 		if m[1] != m[3] {
 			continue
 		}
@@ -153,7 +154,9 @@ func pemBlocks(s string) []*pem.Block {
 	return blocks
 }
 
-var lenientPEM = regexp.MustCompile(`(?s)-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END ([A-Z0-9 ]+)-----`)
+var lenientPEM = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?s)-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END ([A-Z0-9 ]+)-----`)
+})
 
 func isEncryptedPEM(b *pem.Block) bool {
 	return strings.Contains(b.Headers["Proc-Type"], "ENCRYPTED")
