@@ -91,12 +91,11 @@ func newClient(e *env, o *options) *appauth.Client {
 	return c
 }
 
-// keyLoader returns a function that loads the private key once, from the file, the environment
-// or the OS keyring, warning when a key file is readable by others.
+// keyLoader returns a function that loads the private key once (see loadKey), warning when a
+// key file is readable by others. Nothing calls it on a cache hit.
 func keyLoader(e *env, o *options) func() (*rsa.PrivateKey, error) {
 	return sync.OnceValues(func() (*rsa.PrivateKey, error) {
-		src := appauth.KeySource{File: o.KeyFile, Env: o.KeyPEM, AppID: o.AppID, Keyring: true}
-		key, from, err := src.Load()
+		key, from, err := loadKey(e, o)
 		if err != nil {
 			return nil, err
 		}

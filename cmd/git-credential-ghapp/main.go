@@ -63,7 +63,14 @@ type command struct {
 
 // commands lists every subcommand other than git's helper operations.
 var commands = map[string]command{
-	"version": {"print the version and build information", runVersion},
+	"version":       {"print the version and build information", runVersion},
+	"token":         {"print a token for OWNER/REPO (for GH_TOKEN, curl, CI steps)", runToken},
+	"setup":         {"check the key with GitHub, store it, and configure git to use the app", runSetup},
+	"status":        {"list the cached tokens (never the tokens themselves)", runStatus},
+	"revoke":        {"revoke cached tokens at GitHub and forget them (CI post-step)", runRevoke},
+	"installations": {"list the app's installations", runInstallations},
+	"doctor":        {"check the key, GitHub, the clock, git and its configuration", runDoctor},
+	"key":           {"import or remove the app's private key in the OS keyring", runKey},
 }
 
 func run(ctx context.Context, args []string, e *env) int {

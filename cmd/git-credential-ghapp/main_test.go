@@ -134,6 +134,8 @@ func startWorld(dir string) (*world, map[string]string, error) {
 //	fake revoke-all             every issued token stops working
 //	fake minted REPOS [PERMS]   the last mint asked for exactly REPOS ("*" = all) and PERMS ("-" = none)
 //	fake tokens N               N tokens were issued in all
+//	fake revoked N              N of the issued tokens have been revoked
+//	fake install-many SLUG N PREFIX   install SLUG on N more user accounts, PREFIX1 ... PREFIXN
 //	fake env NAME               set $NAME to the last issued token (to check it never leaks)
 func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
 	w := ts.Value(fakeKey{}).(*world)
@@ -265,6 +267,33 @@ func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(err)
 		if got := len(srv.Tokens()); got != want {
 			ts.Fatalf("%d tokens issued; want %d", got, want)
+		}
+	case "revoked":
+		if len(args) != 2 {
+			ts.Fatalf("usage: fake revoked N")
+		}
+		want, err := strconv.Atoi(args[1])
+		ts.Check(err)
+		got := 0
+		for _, t := range srv.Tokens() {
+			if t.Revoked {
+				got++
+			}
+		}
+		if got != want {
+			ts.Fatalf("%d tokens revoked; want %d", got, want)
+		}
+	case "install-many":
+		if len(args) != 4 {
+			ts.Fatalf("usage: fake install-many SLUG N PREFIX")
+		}
+		app := w.apps[args[1]]
+		n, err := strconv.Atoi(args[2])
+		if app == nil || err != nil {
+			ts.Fatalf("usage: fake install-many SLUG N PREFIX (SLUG an app, N a number)")
+		}
+		for i := 1; i <= n; i++ {
+			w.insts = append(w.insts, srv.Install(app, args[3]+strconv.Itoa(i), "User", map[string]string{"metadata": "read"}))
 		}
 	case "env":
 		toks := srv.Tokens()

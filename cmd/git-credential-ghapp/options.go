@@ -42,6 +42,11 @@ git runs it with one of the helper operations: get, store, erase.
   git config --global credential.https://github.com.helper 'ghapp --app-id 123 --key-file ~/.config/git-credential-ghapp/123.pem'
   git config --global credential.https://github.com.useHttpPath true
 
+Examples:
+  git-credential-ghapp setup --app-id 123 --key-file ~/Downloads/my-app.private-key.pem
+  GH_TOKEN=$(git-credential-ghapp --app-id 123 token acme/app) gh pr list --repo acme/app
+  git-credential-ghapp doctor
+
 Options (each also an environment variable; the flag wins):
   --app-id ID              GHAPP_APP_ID            the App ID or Client ID
   --key-file PATH          GHAPP_PRIVATE_KEY_FILE  the app's private key (PEM)

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/git-credential-ghapp/git-credential-ghapp/appauth"
+)
+
+// globalFlagNames are the global options a command may also take after its name, e.g.
+// `git-credential-ghapp setup --app-id 123 --key-file app.pem`.
+var globalFlagNames = []string{"app-id", "key-file", "hostname", "api-url", "owner", "installation-id", "permissions", "scope", "min-lifetime"}
+
+// globalsNote ends the usage of every command that takes the global options after its name.
+const globalsNote = `
+The global options (see git-credential-ghapp --help) may come before the command or after it.
+`
+
+// cmdFlags is a command's flag set: its own flags and, when it talks to GitHub, the global
+// options again, so that they may follow the command's name.
+type cmdFlags struct {
+	fs      *flag.FlagSet
+	name    string
+	usage   string
+	globals map[string]*string
+}
+
+// newFlags returns the flag set of the command name; usage is its --help text.
+func newFlags(name, usage string, withGlobals bool) *cmdFlags {
+	f := &cmdFlags{fs: flag.NewFlagSet(name, flag.ContinueOnError), name: name, usage: usage}
+	f.fs.SetOutput(io.Discard)
+	if withGlobals {
+		f.globals = map[string]*string{}
+		for _, n := range globalFlagNames {
+			f.globals[n] = f.fs.String(n, "", "")
+		}
+	}
+	return f
+}
+
+// parse reads args, where flags and operands may come in any order and "--" ends the flags.
+// On -h or --help it prints the usage on stdout; on a bad flag it prints one line on stderr.
+// Either way ok is false and the command returns code. Otherwise it returns the operands and
+// the options: o with the global options given after the command's name merged over it (a flag
+// wins over what came before the command or from the environment).
+func (f *cmdFlags) parse(e *env, o *options, args []string) (operands []string, merged *options, code int, ok bool) {
+	for {
+		err := f.fs.Parse(args)
+		if errors.Is(err, flag.ErrHelp) {
+			io.WriteString(e.stdout, f.usage)
+			return nil, nil, exitOK, false
+		}
+		if err != nil {
+			e.errorf("%s: %v (see git-credential-ghapp %s --help)", f.name, err, f.name)
+			return nil, nil, exitUsage, false
+		}
+		rest := f.fs.Args()
+		consumed := len(args) - len(rest)
+		if len(rest) == 0 || (consumed > 0 && args[consumed-1] == "--") {
+			operands = append(operands, rest...)
+			break
+		}
+		operands = append(operands, rest[0])
+		args = rest[1:]
+	}
+	merged, err := f.merge(e, o)
+	if err != nil {
+		e.errorf("%s: %v (see git-credential-ghapp %s --help)", f.name, err, f.name)
+		return nil, nil, exitUsage, false
+	}
+	return operands, merged, exitOK, true
+}
+
+// merge returns o with the global options given after the command applied, validated exactly as
+// parseOptions validates them before the command.
+func (f *cmdFlags) merge(e *env, o *options) (*options, error) {
+	var args []string
+	f.fs.Visit(func(fl *flag.Flag) {
+		if _, ok := f.globals[fl.Name]; ok {
+			args = append(args, "--"+fl.Name+"="+fl.Value.String())
+		}
+	})
+	if len(args) == 0 {
+		return o, nil
+	}
+	merged, _, err := parseOptions(args, optionsEnv(o, e.getenv))
+	return merged, err
+}
+
+// optionsEnv returns a getenv that answers the GHAPP_* variables with o's values, so that
+// parseOptions fills what a command's flags leave unset from the options given before it.
+func optionsEnv(o *options, getenv func(string) string) func(string) string {
+	vals := map[string]string{
+		"GHAPP_APP_ID":           o.AppID,
+		"GHAPP_PRIVATE_KEY_FILE": o.KeyFile,
+		"GHAPP_HOSTNAME":         o.Hostname,
+		"GHAPP_OWNER":            o.Owner,
+		"GHAPP_SCOPE":            string(o.Scope),
+		"GHAPP_PERMISSIONS":      formatPermissions(o.Permissions),
+		"GHAPP_API_URL":          "",
+		"GHAPP_INSTALLATION_ID":  "",
+		"GHAPP_MIN_LIFETIME":     "",
+	}
+	if o.APIURL != appauth.APIBaseURL(o.Hostname) {
+		vals["GHAPP_API_URL"] = o.APIURL // given, not derived: a new --hostname keeps it
+	}
+	if o.InstallationID != 0 {
+		vals["GHAPP_INSTALLATION_ID"] = strconv.FormatInt(o.InstallationID, 10)
+	}
+	if o.MinLifetime != 0 {
+		vals["GHAPP_MIN_LIFETIME"] = o.MinLifetime.String()
+	}
+	return func(name string) string {
+		if v, ok := vals[name]; ok {
+			return v
+		}
+		return getenv(name)
+	}
+}
+
+// formatPermissions writes permissions as "name:level,..." in name order ("" for none).
+func formatPermissions(p map[string]string) string {
+	names := make([]string, 0, len(p))
+	for k := range p {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	parts := make([]string, len(names))
+	for i, k := range names {
+		parts[i] = k + ":" + p[k]
+	}
+	return strings.Join(parts, ",")
+}
+
+// tooManyOperands reports a usage error when a command got more operands than it takes.
+func tooManyOperands(e *env, name string, operands []string, max int) bool {
+	if len(operands) <= max {
+		return false
+	}
+	e.errorf("%s: unexpected argument %q (see git-credential-ghapp %s --help)", name, operands[max], name)
+	return true
+}
+
+// humanLeft describes how long until an expiry: "59m12s", "1h00m", or "expired".
+func humanLeft(d time.Duration) string {
+	if d <= 0 {
+		return "expired"
+	}
+	s := int64(d.Seconds())
+	if s >= 3600 {
+		return fmt.Sprintf("%dh%02dm", s/3600, s%3600/60)
+	}
+	return fmt.Sprintf("%dm%02ds", s/60, s%60)
+}

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/git-credential-ghapp/git-credential-ghapp/appauth"
+	"github.com/git-credential-ghapp/git-credential-ghapp/cache"
+	"github.com/git-credential-ghapp/git-credential-ghapp/internal/broker"
+)
+
+const tokenUsage = `usage: git-credential-ghapp [OPTIONS] token [OWNER/REPO | URL] [--json]
+
+Prints an installation access token, found and scoped exactly as for git's requests: for the
+repository named (a token for it alone, unless --scope installation), or with none named for
+--owner's installation or the app's only one. A cached token is reused while it has at least
+--min-lifetime left. The token alone goes to stdout, followed by a newline.
+
+  --json    print a JSON object instead: token, expires_at, installation_id, permissions,
+            repositories, repository_selection, host, app_id
+
+Exit status 1, with one line on stderr, when no token can be had (e.g. the app is not
+installed on the repository).
+
+Examples:
+  GH_TOKEN=$(git-credential-ghapp --app-id 123 token acme/app) gh pr list --repo acme/app
+  git-credential-ghapp token --app-id 123 --permissions contents:read https://github.com/acme/app.git
+  git-credential-ghapp --app-id 123 token acme/app --json | jq -r .expires_at
+` + globalsNote
+
+// tokenJSON is what token --json prints; its field names are a promise to scripts.
+type tokenJSON struct {
+	Token               string            `json:"token"`
+	ExpiresAt           string            `json:"expires_at"`
+	InstallationID      int64             `json:"installation_id"`
+	Permissions         map[string]string `json:"permissions"`
+	Repositories        []string          `json:"repositories"`
+	RepositorySelection string            `json:"repository_selection"`
+	Host                string            `json:"host"`
+	AppID               string            `json:"app_id"`
+}
+
+func runToken(ctx context.Context, e *env, o *options, args []string) int {
+	f := newFlags("token", tokenUsage, true)
+	asJSON := f.fs.Bool("json", false, "")
+	operands, o, code, ok := f.parse(e, o, args)
+	if !ok {
+		return code
+	}
+	if tooManyOperands(e, "token", operands, 1) {
+		return exitUsage
+	}
+	var target broker.Target
+	if len(operands) == 1 {
+		var err error
+		if target, err = parseTokenTarget(operands[0], o.Hostname); err != nil {
+			e.errorf("token: %v", err)
+			return exitUsage
+		}
+	}
+	b, err := newBroker(e, o)
+	if err != nil {
+		e.errorf("token: %v", err)
+		return exitUsage
+	}
+	b.API = func() (*appauth.Client, error) { return newClient(e, o), nil }
+	ctx, cancel := context.WithTimeout(ctx, requestDeadline)
+	defer cancel()
+	entry, err := b.Token(ctx, target)
+	if err != nil {
+		e.errorf("%v", err)
+		return exitFail
+	}
+	if !*asJSON {
+		fmt.Fprintln(e.stdout, entry.Token)
+		return exitOK
+	}
+	out, err := json.MarshalIndent(tokenOutput(entry), "", "  ")
+	if err != nil {
+		e.errorf("token: %v", err)
+		return exitFail
+	}
+	fmt.Fprintf(e.stdout, "%s\n", out)
+	return exitOK
+}
+
+// parseTokenTarget reads OWNER/REPO, OWNER or a URL, which must be on the host served: a token
+// is never handed out for a URL on another host.
+func parseTokenTarget(s, host string) (broker.Target, error) {
+	if strings.Contains(s, "://") {
+		u, err := url.Parse(s)
+		if err != nil {
+			return broker.Target{}, fmt.Errorf("%q is not a URL", s)
+		}
+		if !strings.EqualFold(u.Host, host) {
+			return broker.Target{}, fmt.Errorf("%s is not on %s, the host served (pass --hostname %s)", s, host, u.Host)
+		}
+	}
+	return broker.ParseTarget(s)
+}
+
+func tokenOutput(entry *cache.Entry) tokenJSON {
+	out := tokenJSON{
+		Token:               entry.Token,
+		ExpiresAt:           entry.ExpiresAt.UTC().Format(time.RFC3339),
+		InstallationID:      entry.Key.InstallationID,
+		Permissions:         entry.Permissions,
+		Repositories:        entry.Repositories,
+		RepositorySelection: entry.RepositorySelection,
+		Host:                entry.Key.Host,
+		AppID:               entry.Key.App,
+	}
+	if out.Permissions == nil {
+		out.Permissions = map[string]string{}
+	}
+	if out.Repositories == nil {
+		out.Repositories = []string{}
+	}
+	return out
+}
