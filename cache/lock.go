@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -13,7 +14,17 @@ import (
 // lock is free or ctx is done, and returns the function that releases it. The lock is released
 // by the operating system too if the process dies while holding it.
 func (s *Store) Lock(ctx context.Context, k Key) (unlock func(), err error) {
-	path := filepath.Join(s.dir, "token-"+k.ID()+".lock")
+	return s.lock(ctx, filepath.Join(s.dir, "token-"+k.ID()+".lock"))
+}
+
+// LockInstallation takes the cross-process lock for discovering the installation of target
+// (as Installation names it), so that of many processes that miss the mapping at once, one asks
+// GitHub. It waits like Lock. A caller that also takes a token's Lock must take this one first.
+func (s *Store) LockInstallation(ctx context.Context, host, app, target string) (unlock func(), err error) {
+	return s.lock(ctx, strings.TrimSuffix(s.mappingPath(host, app, target), ".json")+".lock")
+}
+
+func (s *Store) lock(ctx context.Context, path string) (unlock func(), err error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("cannot open the cache lock: %w", err)
@@ -41,7 +52,7 @@ func (s *Store) Lock(ctx context.Context, k Key) (unlock func(), err error) {
 			return nil, fmt.Errorf("gave up waiting for another git-credential-ghapp to mint a token (%s): %w", path, ctx.Err())
 		case <-t.C:
 		}
-		if wait < 20*time.Millisecond {
+		if wait < 4*time.Millisecond { // at most 8 ms: a waiter's git is waiting too
 			wait *= 2
 		}
 	}

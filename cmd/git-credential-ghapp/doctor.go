@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/git-credential-ghapp/git-credential-ghapp/appauth"
@@ -210,11 +211,13 @@ func helperOptions(helper string, getenv func(string) string) (*options, error) 
 	return o, err
 }
 
-var gitVersionRe = regexp.MustCompile(`(\d+)\.(\d+)`)
+// gitVersionRe is compiled on first use: package-level work runs in every process, cached gets
+// included.
+var gitVersionRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(\d+)\.(\d+)`) })
 
 // parseGitVersion reads major and minor from "git version 2.39.5" (or "2.45.1.windows.1").
 func parseGitVersion(s string) ([2]int, bool) {
-	m := gitVersionRe.FindStringSubmatch(s)
+	m := gitVersionRe().FindStringSubmatch(s)
 	if m == nil {
 		return [2]int{}, false
 	}

@@ -248,25 +248,43 @@ func (b *Broker) mappingTarget(t Target) (target, owner, repo string) {
 }
 
 // installation returns the installation for t and whether the answer came from the cache.
-func (b *Broker) installation(ctx context.Context, t Target) (int64, bool, error) {
+// When the cache has no answer and lock is true, it first takes the discovery lock for t and
+// returns the function that releases it (otherwise a no-op), which the caller calls once it has
+// minted: of many processes that miss at once (the parallel fetches of a fresh clone, a build
+// farm's jobs), one asks GitHub and mints, and the others wait and then find its answer and its
+// token in the cache, without a request, a key or a TLS handshake of their own. release is valid
+// even with an error.
+func (b *Broker) installation(ctx context.Context, t Target, lock bool) (id int64, fromCache bool, release func(), err error) {
+	release = func() {}
 	if b.InstallationID != 0 {
-		return b.InstallationID, false, nil
+		return b.InstallationID, false, release, nil
 	}
 	target, owner, repo := b.mappingTarget(t)
 	store := b.openCache()
 	if store != nil {
 		if id, ok := store.Installation(b.Host, b.AppID, target, b.now()); ok {
 			b.trace("installation %d for %s (cached)", id, target)
-			return id, true, nil
+			return id, true, release, nil
+		}
+		if lock {
+			unlock, err := store.LockInstallation(ctx, b.Host, b.AppID, target)
+			if err != nil {
+				return 0, false, release, err
+			}
+			release = unlock
+			if id, ok := store.Installation(b.Host, b.AppID, target, b.now()); ok {
+				b.trace("installation %d for %s (discovered by another process)", id, target)
+				return id, true, release, nil
+			}
 		}
 	}
 	c, err := b.client()
 	if err != nil {
-		return 0, false, err
+		return 0, false, release, err
 	}
 	inst, err := c.FindInstallation(ctx, owner, repo)
 	if err != nil {
-		return 0, false, err
+		return 0, false, release, err
 	}
 	b.trace("installation %d for %s (discovered, account %s)", inst.ID, target, inst.Account.Login)
 	if store != nil {
@@ -274,7 +292,7 @@ func (b *Broker) installation(ctx context.Context, t Target) (int64, bool, error
 			b.trace("could not cache the installation: %v", err)
 		}
 	}
-	return inst.ID, false, nil
+	return inst.ID, false, release, nil
 }
 
 // Token returns a token for t: from the cache when one for exactly this scope has at least
@@ -285,7 +303,8 @@ func (b *Broker) Token(ctx context.Context, t Target) (*cache.Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	id, fromCache, err := b.installation(ctx, t)
+	id, fromCache, release, err := b.installation(ctx, t, true)
+	defer release()
 	if err != nil {
 		return nil, err
 	}
@@ -314,7 +333,9 @@ func (b *Broker) Token(ctx context.Context, t Target) (*cache.Entry, error) {
 		target, _, _ := b.mappingTarget(t)
 		b.trace("mint for cached installation %d failed; looking %s up again", id, target)
 		_ = store.DropInstallation(b.Host, b.AppID, target)
-		newID, _, ierr := b.installation(ctx, t)
+		// Without the discovery lock: this process holds a token lock, and locks are taken
+		// discovery first, token second, never the other way round.
+		newID, _, _, ierr := b.installation(ctx, t, false)
 		if ierr != nil {
 			return nil, ierr
 		}
