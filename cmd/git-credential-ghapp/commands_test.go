@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -44,32 +43,16 @@ type inProcessWorld struct {
 
 func newInProcessWorld(t *testing.T) *inProcessWorld {
 	dir := t.TempDir()
-	srv, err := fakegithub.New(fakegithub.Config{Dir: filepath.Join(dir, "fake")})
+	w, vars, err := startWorld(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(srv.Close)
-	for _, r := range []string{"acme/app", "acme/lib"} {
-		if err := srv.AddRepo(r); err != nil {
-			t.Fatal(err)
-		}
+	t.Cleanup(w.srv.Close)
+	for k, v := range vars {
+		t.Setenv(k, v)
 	}
-	app := srv.NewApp("ci-bot")
-	srv.Install(app, "acme", "Organization", map[string]string{"contents": "write", "metadata": "read"})
-	w := &inProcessWorld{srv: srv, app: app, appID: strconv.FormatInt(app.ID, 10), pem: filepath.Join(dir, "app.pem"), dir: dir,
-		global: filepath.Join(dir, "home", ".gitconfig")}
-	if err := os.WriteFile(w.pem, app.PEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("SSL_CERT_FILE", srv.CAFile)
-	t.Setenv("HOME", filepath.Join(dir, "home"))
-	t.Setenv("GIT_CONFIG_GLOBAL", w.global)
-	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
-	for _, k := range []string{"GHAPP_APP_ID", "GHAPP_PRIVATE_KEY", "GHAPP_PRIVATE_KEY_FILE", "GHAPP_OWNER", "GHAPP_INSTALLATION_ID",
-		"GHAPP_PERMISSIONS", "GHAPP_SCOPE", "GHAPP_API_URL", "GHAPP_HOSTNAME", "GHAPP_TRACE", "GHAPP_MIN_LIFETIME", "HTTPS_PROXY", "https_proxy"} {
-		t.Setenv(k, "")
-	}
-	return w
+	t.Setenv("GHAPP_HOSTNAME", "") // these tests name the host with --hostname
+	return &inProcessWorld{srv: w.srv, app: w.apps["ci-bot"], appID: vars["APP_ID"], pem: filepath.Join(dir, "app.pem"), dir: dir, global: vars["GIT_CONFIG_GLOBAL"]}
 }
 
 // fresh gives a subtest its own home: config, cache and key copy start empty.
