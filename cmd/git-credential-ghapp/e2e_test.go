@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
 	"os"
 	"os/exec"
@@ -199,5 +200,50 @@ func TestNearExpiryTokenIsReplaced(t *testing.T) {
 	}
 	if fresh == first || x.srv.Count(mintRoute) != 2 {
 		t.Fatalf("a token with less than the minimum lifetime left was handed out (mints: %d)", x.srv.Count(mintRoute))
+	}
+}
+
+// git-lfs asks for credentials with the path OWNER/REPO.git/info/lfs; the token is still for
+// that one repository.
+func TestGitLFSPathMapsToTheRepository(t *testing.T) {
+	x := newE2E(t)
+	x.configureGit(t)
+	cmd := exec.Command("git", "credential", "fill")
+	cmd.Env = x.environ()
+	cmd.Stdin = strings.NewReader("url=https://" + x.vars["HOST"] + "/acme/app.git/info/lfs\n\n")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "password=ghs_") {
+		t.Fatalf("git credential fill: %v\n%s", err, out)
+	}
+	mints := x.srv.Mints()
+	if len(mints) != 1 || len(mints[0].Repositories) != 1 || mints[0].Repositories[0] != "app" {
+		t.Fatalf("mints %+v; want one for repository app", mints)
+	}
+}
+
+// CI systems hold the key in a secret: GHAPP_PRIVATE_KEY accepts the PEM as it is, with literal
+// \n escapes, or base64-encoded.
+func TestKeyFromEnvironment(t *testing.T) {
+	x := newE2E(t)
+	pem, err := os.ReadFile(x.vars["GHAPP_PRIVATE_KEY_FILE"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	x.vars["GHAPP_PRIVATE_KEY_FILE"] = ""
+	forms := map[string]string{
+		"pem":     string(pem),
+		"escaped": strings.ReplaceAll(strings.TrimSpace(string(pem)), "\n", `\n`),
+		"base64":  base64.StdEncoding.EncodeToString(pem),
+	}
+	for name, value := range forms {
+		x.vars["GHAPP_PRIVATE_KEY"] = value
+		x.vars["GHAPP_MIN_LIFETIME"] = "1h" // nothing cached is good enough: mint each time
+		out, stderr, err := x.helperRun(context.Background(), x.request("acme/app.git"), "get")
+		if err != nil || !strings.Contains(out, "password=ghs_") || stderr != "" {
+			t.Errorf("%s: %v\n%s%s", name, err, out, stderr)
+		}
+	}
+	if got := x.srv.Count(mintRoute); got != len(forms) {
+		t.Fatalf("%d mints; want %d (one per form)", got, len(forms))
 	}
 }
