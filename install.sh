@@ -26,7 +26,7 @@ trap - EXIT
 echo "installed $bin/git-credential-ghapp ($("$bin/git-credential-ghapp" version))"
 case ":$PATH:" in
 *":$bin:"*) ;;
-*) echo "note: $bin is not on your PATH; add it, or give git the absolute path below" ;;
+*) echo "note: $bin is not on your PATH; add it, or write the helper in git's config as $bin/git-credential-ghapp ..." ;;
 esac
 cat <<NEXT
 
