@@ -231,7 +231,7 @@ func (b *Broker) repositories(t Target) ([]string, error) {
 	if t.Repo == "" {
 		return nil, nil
 	}
-	return []string{strings.ToLower(t.Repo)}, nil
+	return []string{t.Repo}, nil // as git names it; the cache key ignores case
 }
 
 // mappingTarget names the discovery question for t, as the cache stores its answer.
