@@ -55,6 +55,7 @@ type InsecureDirError struct {
 	Reason string
 }
 
+// Error says which directory was refused, why, and how to fix it.
 func (e *InsecureDirError) Error() string {
 	return fmt.Sprintf("refusing the token cache %s: %s", e.Dir, e.Reason)
 }

@@ -37,6 +37,7 @@ type lazyBroker struct {
 	o *options
 }
 
+// Get builds the broker and answers git's get with it.
 func (l lazyBroker) Get(ctx context.Context, req *credential.Request) (*credential.Credential, error) {
 	b, err := newBroker(l.e, l.o)
 	if err != nil {
@@ -45,6 +46,7 @@ func (l lazyBroker) Get(ctx context.Context, req *credential.Request) (*credenti
 	return b.Get(ctx, req)
 }
 
+// Erase builds the broker and forgets the token git reports as rejected.
 func (l lazyBroker) Erase(ctx context.Context, req *credential.Request) error {
 	b, err := newBroker(l.e, l.o)
 	if err != nil {

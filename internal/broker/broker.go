@@ -103,6 +103,7 @@ type Target struct {
 	Repo  string
 }
 
+// String returns "OWNER/REPO", "OWNER" or "(no repository)", for messages.
 func (t Target) String() string {
 	switch {
 	case t.Repo != "":
