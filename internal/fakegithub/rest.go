@@ -281,16 +281,16 @@ func (s *Server) handleListInstallations(w http.ResponseWriter, r *http.Request,
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) handleGetInstallation(w http.ResponseWriter, r *http.Request, rt *route, p map[string]string) {
+// answerInstallation answers the app's installation that find returns (called with s.mu held),
+// or 404 when there is none, as GitHub does for every "get an installation" route.
+func (s *Server) answerInstallation(w http.ResponseWriter, r *http.Request, rt *route, find func(app *App) *Installation) {
 	app := s.appAuth(w, r)
 	if app == nil {
 		return
 	}
-	id, _ := strconv.ParseInt(p["id"], 10, 64)
 	s.mu.Lock()
-	inst := s.installs[id]
 	var body any
-	if inst != nil && inst.App == app {
+	if inst := find(app); inst != nil {
 		body = s.installationJSONLocked(inst)
 	}
 	s.mu.Unlock()
@@ -299,64 +299,44 @@ func (s *Server) handleGetInstallation(w http.ResponseWriter, r *http.Request, r
 		return
 	}
 	writeJSON(w, http.StatusOK, body)
+}
+
+func (s *Server) handleGetInstallation(w http.ResponseWriter, r *http.Request, rt *route, p map[string]string) {
+	id, _ := strconv.ParseInt(p["id"], 10, 64)
+	s.answerInstallation(w, r, rt, func(app *App) *Installation {
+		if inst := s.installs[id]; inst != nil && inst.App == app {
+			return inst
+		}
+		return nil
+	})
 }
 
 func (s *Server) handleRepoInstallation(w http.ResponseWriter, r *http.Request, rt *route, p map[string]string) {
-	app := s.appAuth(w, r)
-	if app == nil {
-		return
-	}
-	s.mu.Lock()
-	var body any
-	if rep := s.repos[strings.ToLower(p["owner"]+"/"+p["repo"])]; rep != nil {
-		if inst := s.installationOnLocked(app, rep.Owner); inst != nil && coversLocked(inst, rep) {
-			body = s.installationJSONLocked(inst)
+	s.answerInstallation(w, r, rt, func(app *App) *Installation {
+		rep := s.repos[strings.ToLower(p["owner"]+"/"+p["repo"])]
+		if rep == nil {
+			return nil
 		}
-	}
-	s.mu.Unlock()
-	if body == nil {
-		writeError(w, http.StatusNotFound, msgNotFound, rt.doc)
-		return
-	}
-	writeJSON(w, http.StatusOK, body)
+		if inst := s.installationOnLocked(app, rep.Owner); inst != nil && coversLocked(inst, rep) {
+			return inst
+		}
+		return nil
+	})
 }
 
 func (s *Server) handleOrgInstallation(w http.ResponseWriter, r *http.Request, rt *route, p map[string]string) {
-	app := s.appAuth(w, r)
-	if app == nil {
-		return
-	}
-	s.mu.Lock()
-	var body any
-	if acct := s.accounts[strings.ToLower(p["org"])]; acct != nil && acct.Type == "Organization" {
-		if inst := s.installationOnLocked(app, acct.Login); inst != nil {
-			body = s.installationJSONLocked(inst)
+	s.answerInstallation(w, r, rt, func(app *App) *Installation {
+		if acct := s.accounts[strings.ToLower(p["org"])]; acct != nil && acct.Type == "Organization" {
+			return s.installationOnLocked(app, acct.Login)
 		}
-	}
-	s.mu.Unlock()
-	if body == nil {
-		writeError(w, http.StatusNotFound, msgNotFound, rt.doc)
-		return
-	}
-	writeJSON(w, http.StatusOK, body)
+		return nil
+	})
 }
 
 func (s *Server) handleUserInstallation(w http.ResponseWriter, r *http.Request, rt *route, p map[string]string) {
-	app := s.appAuth(w, r)
-	if app == nil {
-		return
-	}
-	s.mu.Lock()
-	var body any
-	if inst := s.installationOnLocked(app, p["username"]); inst != nil {
-		body = s.installationJSONLocked(inst)
-	}
-	s.mu.Unlock()
-	if body == nil {
-		writeError(w, http.StatusNotFound, msgNotFound, rt.doc)
-		return
-	}
-	writeJSON(w, http.StatusOK, body)
+	s.answerInstallation(w, r, rt, func(app *App) *Installation {
+		return s.installationOnLocked(app, p["username"])
+	})
 }
 
 // mintRequest is the body of POST /app/installations/{id}/access_tokens.
