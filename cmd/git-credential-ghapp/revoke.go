@@ -144,7 +144,7 @@ func reaches(store *cache.Store, en *cache.Entry, target broker.Target, now time
 		if len(en.Repositories) > 0 {
 			return slices.ContainsFunc(en.Repositories, func(r string) bool { return strings.EqualFold(r, full) })
 		}
-		return slices.Contains(en.Key.Repositories, strings.ToLower(target.Repo))
+		return slices.ContainsFunc(en.Key.Repositories, func(r string) bool { return strings.EqualFold(r, target.Repo) })
 	}
 	id, ok := store.Installation(en.Key.Host, en.Key.App, "repo:"+full, now)
 	return ok && id == en.Key.InstallationID
