@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/git-credential-ghapp/git-credential-ghapp/internal/devtool"
 	"github.com/git-credential-ghapp/git-credential-ghapp/internal/fakegithub"
 )
 
@@ -170,7 +171,7 @@ func bench(ctx context.Context, cfg Config) (*Report, error) {
 	w.helper = cfg.Helper
 	if w.helper == "" {
 		w.progress(cfg, "building the helper (static, as install.sh does)")
-		w.helper = filepath.Join(dir, "bin", "git-credential-ghapp"+exe())
+		w.helper = filepath.Join(dir, "bin", "git-credential-ghapp"+devtool.Exe)
 		if rep.Go, err = goBuild(ctx, helperPkg, w.helper, false); err != nil {
 			return nil, err
 		}
@@ -182,14 +183,14 @@ func bench(ctx context.Context, cfg Config) (*Report, error) {
 		rep.Go = runtime.Version()
 		rep.Helper = w.helper
 	}
-	launcher := filepath.Join(dir, "bin", "rsslauncher"+exe())
+	launcher := filepath.Join(dir, "bin", "rsslauncher"+devtool.Exe)
 	if _, err := goBuild(ctx, launcherPkg, launcher, false); err != nil {
 		return nil, err
 	}
 	var cgoHelper string
 	if cfg.CGO {
 		w.progress(cfg, "building the cgo-linked helper")
-		cgoHelper = filepath.Join(dir, "bin-cgo", "git-credential-ghapp"+exe())
+		cgoHelper = filepath.Join(dir, "bin-cgo", "git-credential-ghapp"+devtool.Exe)
 		if _, err := goBuild(ctx, helperPkg, cgoHelper, true); err != nil {
 			rep.Notes = append(rep.Notes, "cgo build skipped: "+oneLine(err.Error()))
 			cgoHelper = ""
@@ -373,7 +374,7 @@ func (w *world) start() error {
 	if err := os.MkdirAll(home, 0o700); err != nil {
 		return err
 	}
-	w.env = append(cleanEnv(os.Environ()),
+	w.env = append(devtool.CleanEnv(os.Environ()),
 		"HOME="+home,
 		"XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
 		"XDG_CACHE_HOME="+filepath.Join(home, ".cache"),
@@ -384,24 +385,6 @@ func (w *world) start() error {
 	)
 	w.request = []byte("protocol=https\nhost=" + srv.Host + "\npath=" + repoName + ".git\n\n")
 	return nil
-}
-
-// cleanEnv drops what could change how git, gh or the helper behave: their own settings, XDG
-// directories, proxies and certificate locations.
-func cleanEnv(env []string) []string {
-	var out []string
-	for _, kv := range env {
-		k, _, _ := strings.Cut(kv, "=")
-		up := strings.ToUpper(k)
-		switch {
-		case strings.HasPrefix(up, "GHAPP_"), strings.HasPrefix(up, "GIT_"), strings.HasPrefix(up, "XDG_"),
-			strings.HasPrefix(up, "GH_"), strings.HasPrefix(up, "GITHUB_"), strings.HasPrefix(up, "SSL_CERT_"),
-			strings.HasSuffix(up, "_PROXY"), up == "HOME", up == "GODEBUG", up == "GOGC", up == "GOMAXPROCS":
-			continue
-		}
-		out = append(out, kv)
-	}
-	return out
 }
 
 func (w *world) newCacheDir() string {
@@ -672,30 +655,13 @@ func (w *world) concurrent(ctx context.Context, n int) (Concurrent, error) {
 	return c, nil
 }
 
-// goBuild builds the package pkg (relative to the root of the module this command belongs to)
-// into out, as install.sh builds the helper: -trimpath, stripped, static unless withCgo. It
-// returns the Go version that built it.
+// goBuild builds pkg into out (see devtool.Build) and returns the Go version it was built with.
+// A cgo build is checked to really be cgo-linked: without a C compiler it quietly comes out static.
 func goBuild(ctx context.Context, pkg, out string, withCgo bool) (string, error) {
-	gomod, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("cannot run go: %w", err)
-	}
-	mod := strings.TrimSpace(string(gomod))
-	if mod == "" || mod == os.DevNull {
-		return "", errors.New("run ghapp-bench from inside the git-credential-ghapp checkout")
-	}
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", "-s -w", "-o", out, pkg)
-	cmd.Dir = filepath.Dir(mod)
-	cgo := "CGO_ENABLED=0"
-	if withCgo {
-		cgo = "CGO_ENABLED=1"
-	}
-	cmd.Env = append(os.Environ(), cgo)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("building %s: %v: %s", pkg, err, oneLine(string(b)))
+	if err := devtool.Build(ctx, pkg, out, withCgo); err != nil {
+		return "", err
 	}
 	if withCgo {
-		// Without a C compiler a cgo build quietly comes out static: check.
 		if b, err := exec.CommandContext(ctx, "go", "version", "-m", out).Output(); err == nil && !bytes.Contains(b, []byte("CGO_ENABLED=1")) {
 			return "", errors.New("the build is not cgo-linked (no C compiler?)")
 		}
@@ -734,11 +700,4 @@ func oneLine(s string) string {
 		s = s[:300] + "..."
 	}
 	return s
-}
-
-func exe() string {
-	if runtime.GOOS == "windows" {
-		return ".exe"
-	}
-	return ""
 }

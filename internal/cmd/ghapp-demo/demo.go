@@ -4,18 +4,17 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/git-credential-ghapp/git-credential-ghapp/internal/devtool"
 	"github.com/git-credential-ghapp/git-credential-ghapp/internal/fakegithub"
 )
 
@@ -66,11 +65,11 @@ func demo(ctx context.Context, w io.Writer, opt Options) (*Outcome, error) {
 	helper := opt.Helper
 	if helper == "" {
 		p.step("Build the helper, as install.sh does")
-		helper = filepath.Join(bin, "git-credential-ghapp"+exe())
-		if err := buildHelper(ctx, helper); err != nil {
+		helper = filepath.Join(bin, "git-credential-ghapp"+devtool.Exe)
+		if err := devtool.Build(ctx, "./cmd/git-credential-ghapp", helper, false); err != nil {
 			return out, err
 		}
-		p.line("CGO_ENABLED=0 go build -trimpath -o %s ./cmd/git-credential-ghapp", p.short(helper, dir))
+		p.line("CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o %s ./cmd/git-credential-ghapp", p.short(helper, dir))
 	} else {
 		// git finds helpers as git-credential-NAME on PATH: give it the one we were handed.
 		if err := os.MkdirAll(bin, 0o755); err != nil {
@@ -80,7 +79,7 @@ func demo(ctx context.Context, w io.Writer, opt Options) (*Outcome, error) {
 		if err != nil {
 			return out, err
 		}
-		if err := os.Symlink(abs, filepath.Join(bin, "git-credential-ghapp"+exe())); err != nil {
+		if err := os.Symlink(abs, filepath.Join(bin, "git-credential-ghapp"+devtool.Exe)); err != nil {
 			return out, err
 		}
 		p.step("Use the helper " + abs)
@@ -321,19 +320,8 @@ func redact(s string) string {
 // that configures git, the helper, XDG directories, proxies or the keyring, plus the demo's home,
 // runtime directory and CA.
 func demoEnv(bin, home, runtimeDir, caFile string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		up := strings.ToUpper(k)
-		switch {
-		case strings.HasPrefix(up, "GHAPP_"), strings.HasPrefix(up, "GIT_"), strings.HasPrefix(up, "XDG_"),
-			strings.HasPrefix(up, "SSL_CERT_"), strings.HasSuffix(up, "_PROXY"), strings.HasPrefix(up, "DBUS_"),
-			up == "HOME", up == "PATH", up == "EMAIL":
-			continue
-		}
-		env = append(env, kv)
-	}
-	return append(env,
+	// exec uses the last of duplicate keys, so the PATH below wins over the inherited one.
+	return append(devtool.CleanEnv(os.Environ()),
 		"PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
 		"HOME="+home,
 		"XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
@@ -348,26 +336,6 @@ func demoEnv(bin, home, runtimeDir, caFile string) []string {
 	)
 }
 
-// buildHelper builds cmd/git-credential-ghapp of the module this command belongs to into out,
-// static and trimmed as install.sh builds it.
-func buildHelper(ctx context.Context, out string) error {
-	gomod, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
-	if err != nil {
-		return fmt.Errorf("cannot run go: %w", err)
-	}
-	mod := strings.TrimSpace(string(gomod))
-	if mod == "" || mod == os.DevNull {
-		return errors.New("run ghapp-demo from inside the git-credential-ghapp checkout")
-	}
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", out, "./cmd/git-credential-ghapp")
-	cmd.Dir = filepath.Dir(mod)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("building the helper: %v\n%s", err, b)
-	}
-	return nil
-}
-
 // shellJoin quotes args for display as a shell command line.
 func shellJoin(args []string) string {
 	q := slices.Clone(args)
@@ -377,11 +345,4 @@ func shellJoin(args []string) string {
 		}
 	}
 	return strings.Join(q, " ")
-}
-
-func exe() string {
-	if runtime.GOOS == "windows" {
-		return ".exe"
-	}
-	return ""
 }
