@@ -42,7 +42,7 @@ func TestNoSecretLeaves(t *testing.T) {
 	if tok == "" {
 		t.Fatalf("no token from a cached get:\n%s", out)
 	}
-	_, stderr, _ := x.helperRun(ctx, x.request("acme/app.git")+"", "erase") // no password: nothing to do
+	_, stderr, _ := x.helperRun(ctx, x.request("acme/app.git"), "erase") // no password: nothing to do
 	stderrs = append(stderrs, stderr)
 	_, stderr, _ = x.helperRun(ctx, strings.TrimSuffix(x.request("acme/app.git"), "\n")+"username=x-access-token\npassword="+tok+"\n\n", "erase")
 	stderrs = append(stderrs, stderr)
@@ -54,8 +54,8 @@ func TestNoSecretLeaves(t *testing.T) {
 	x.vars["GHAPP_MIN_LIFETIME"] = "59m59s"
 	get("acme/lib.git")
 	x.vars["GHAPP_MIN_LIFETIME"] = ""
-	x.srv.SetClockOffset(10 * time.Minute)
-	get("acme/app.git")
+	x.srv.SetClockOffset(10 * time.Minute) // lib is not cached: this mint is refused once and re-signed
+	get("acme/lib.git")
 	x.srv.SetClockOffset(0)
 	x.vars["GHAPP_PERMISSIONS"] = "issues:write"
 	get("acme/app.git")
@@ -88,7 +88,7 @@ func TestNoSecretLeaves(t *testing.T) {
 	if m := jwtShape.FindString(all); m != "" {
 		t.Errorf("a JWT reached stderr: %.20s...", m)
 	}
-	for _, want := range []string{"trace: ", "minted a token", "cached token", "forgot a token"} {
+	for _, want := range []string{"trace: ", "minted a token", "cached token", "forgot a token", "re-signing"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("the trace does not say %q; it said:\n%s", want, all)
 		}
