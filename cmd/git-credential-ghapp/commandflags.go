@@ -6,11 +6,8 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
-
-	"github.com/git-credential-ghapp/git-credential-ghapp/appauth"
 )
 
 // globalFlagNames are the global options a command may also take after its name, e.g.
@@ -77,51 +74,21 @@ func (f *cmdFlags) parse(e *env, o *options, args []string) (operands []string, 
 	return operands, merged, exitOK, true
 }
 
-// merge returns o with the global options given after the command applied, validated exactly as
-// parseOptions validates them before the command.
+// merge returns o with the global options given after the command applied: it parses the flags
+// given before the command followed by those given after it, so a later flag wins and each is
+// validated exactly as before the command; the environment fills the rest.
 func (f *cmdFlags) merge(e *env, o *options) (*options, error) {
-	var args []string
+	var after []string
 	f.fs.Visit(func(fl *flag.Flag) {
 		if _, ok := f.globals[fl.Name]; ok {
-			args = append(args, "--"+fl.Name+"="+fl.Value.String())
+			after = append(after, "--"+fl.Name+"="+fl.Value.String())
 		}
 	})
-	if len(args) == 0 {
+	if len(after) == 0 {
 		return o, nil
 	}
-	merged, _, err := parseOptions(args, optionsEnv(o, e.getenv))
+	merged, _, err := parseOptions(append(slices.Clip(o.flags), after...), e.getenv)
 	return merged, err
-}
-
-// optionsEnv returns a getenv that answers the GHAPP_* variables with o's values, so that
-// parseOptions fills what a command's flags leave unset from the options given before it.
-func optionsEnv(o *options, getenv func(string) string) func(string) string {
-	vals := map[string]string{
-		"GHAPP_APP_ID":           o.AppID,
-		"GHAPP_PRIVATE_KEY_FILE": o.KeyFile,
-		"GHAPP_HOSTNAME":         o.Hostname,
-		"GHAPP_OWNER":            o.Owner,
-		"GHAPP_SCOPE":            string(o.Scope),
-		"GHAPP_PERMISSIONS":      formatPermissions(o.Permissions),
-		"GHAPP_API_URL":          "",
-		"GHAPP_INSTALLATION_ID":  "",
-		"GHAPP_MIN_LIFETIME":     "",
-	}
-	if o.APIURL != appauth.APIBaseURL(o.Hostname) {
-		vals["GHAPP_API_URL"] = o.APIURL // given, not derived: a new --hostname keeps it
-	}
-	if o.InstallationID != 0 {
-		vals["GHAPP_INSTALLATION_ID"] = strconv.FormatInt(o.InstallationID, 10)
-	}
-	if o.MinLifetime != 0 {
-		vals["GHAPP_MIN_LIFETIME"] = o.MinLifetime.String()
-	}
-	return func(name string) string {
-		if v, ok := vals[name]; ok {
-			return v
-		}
-		return getenv(name)
-	}
 }
 
 // formatPermissions writes permissions as "name:level,..." in name order ("" for none).

@@ -1,12 +1,9 @@
 package main
 
-import "sort"
+import (
+	"maps"
+	"slices"
+)
 
-func sortedCommandNames() []string {
-	names := make([]string, 0, len(commands))
-	for name := range commands {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	return names
-}
+// sortedCommandNames lists the subcommands in name order, for --help.
+func sortedCommandNames() []string { return slices.Sorted(maps.Keys(commands)) }

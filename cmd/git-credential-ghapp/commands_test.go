@@ -342,7 +342,10 @@ func TestGlobalOptionsAfterTheCommand(t *testing.T) {
 		t.Fatal("options without command flags were rebuilt")
 	}
 	// An API URL given before the command stays when the command names a host.
-	o.APIURL = "https://proxy.example/api"
+	o, _, err = parseOptions([]string{"--app-id", "1", "--api-url", "https://proxy.example/api"}, getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, m3, _, _ := newFlags("x", "", true).parse(e, o, []string{"--hostname", "ghe.example.com"}); m3.APIURL != "https://proxy.example/api" {
 		t.Fatalf("API URL = %s", m3.APIURL)
 	}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/git-credential-ghapp/git-credential-ghapp/appauth"
-	"github.com/git-credential-ghapp/git-credential-ghapp/cache"
 	"github.com/git-credential-ghapp/git-credential-ghapp/credential"
 	"github.com/git-credential-ghapp/git-credential-ghapp/internal/broker"
 )
@@ -15,8 +14,6 @@ import (
 // requestDeadline bounds a whole helper operation, retries and waiting for another process's
 // mint included, so git is never left hanging.
 const requestDeadline = 30 * time.Second
-
-func cacheDir() string { return cache.DefaultDir() }
 
 // runHelper answers one of git's helper operations (get, store, erase).
 func runHelper(ctx context.Context, e *env, o *options, op string) int {

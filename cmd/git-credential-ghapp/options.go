@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/git-credential-ghapp/git-credential-ghapp/appauth"
+	"github.com/git-credential-ghapp/git-credential-ghapp/cache"
 	"github.com/git-credential-ghapp/git-credential-ghapp/internal/broker"
 )
 
@@ -32,6 +33,8 @@ type options struct {
 	MinLifetime    time.Duration
 	CacheDir       string
 	Trace          bool
+
+	flags []string // the flags these options were parsed from, for commands that take more
 }
 
 const usageText = `usage: git-credential-ghapp [OPTIONS] COMMAND [ARGS]
@@ -141,7 +144,8 @@ func parseOptions(args []string, getenv func(string) string) (*options, []string
 		}
 		o.MinLifetime = d
 	}
-	o.CacheDir = cacheDir()
+	o.CacheDir = cache.DefaultDir()
+	o.flags = args[:len(args)-len(fs.Args())]
 	return o, fs.Args(), nil
 }
 
