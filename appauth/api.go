@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -54,6 +55,18 @@ type Installation struct {
 	// Permissions maps a permission name (e.g. "contents") to "read", "write" or "admin".
 	Permissions map[string]string
 	HTMLURL     string
+	// MovedRepositoryID is set by RepoInstallation when GitHub redirected the repository's
+	// name (it was renamed or transferred: GitHub answers 301 to
+	// /repositories/ID/installation): the repository's id, by which a token for it must be
+	// minted (TokenRequest.RepositoryIDs), since the old name no longer names it.
+	MovedRepositoryID int64
+}
+
+// Enterprise reports whether the installation is on an enterprise account. Such an
+// installation grants no organization or repository permissions (docs: "Installing a GitHub
+// App on your enterprise"), so it can never serve git.
+func (i *Installation) Enterprise() bool {
+	return i.TargetType == "Enterprise" || i.Account.Type == "Enterprise"
 }
 
 // App is the GitHub App itself, as GET /app describes it.
@@ -66,9 +79,12 @@ type App struct {
 
 // TokenRequest narrows an installation access token.
 type TokenRequest struct {
-	// Repositories are repository names without the owner; empty means every repository the
-	// installation can access.
+	// Repositories are repository names without the owner; empty (with RepositoryIDs empty)
+	// means every repository the installation can access.
 	Repositories []string
+	// RepositoryIDs are repository ids (GitHub's repository_ids), for a repository whose name
+	// moved; they add to Repositories.
+	RepositoryIDs []int64
 	// Permissions maps permission names to levels, e.g. {"contents": "read"}; empty means all the
 	// installation's permissions.
 	Permissions map[string]string
@@ -174,7 +190,17 @@ func (c *Client) RepoInstallation(ctx context.Context, owner, repo string) (*Ins
 	if err := checkName("repository", repo); err != nil {
 		return nil, err
 	}
-	inst, err := c.getInstallation(ctx, "/repos/"+url.PathEscape(owner)+"/"+url.PathEscape(repo)+"/installation")
+	path := "/repos/" + url.PathEscape(owner) + "/" + url.PathEscape(repo) + "/installation"
+	inst, final, err := c.getInstallation(ctx, path)
+	if err == nil && final != path {
+		// Followed a redirect: GitHub moves a renamed or transferred repository's
+		// installation to /repositories/{id}/installation (301 in GitHub's REST description).
+		id, ok := movedRepositoryID(final)
+		if !ok {
+			return nil, fmt.Errorf("GitHub redirected GET %s to %s, which names no repository id", path, final)
+		}
+		inst.MovedRepositoryID = id
+	}
 	if IsNotFound(err) {
 		return nil, explain(err, "the GitHub App is not installed on %s/%s (or cannot see it)%s",
 			owner, repo, c.installHint(ctx))
@@ -190,7 +216,7 @@ func (c *Client) UserInstallation(ctx context.Context, owner string) (*Installat
 	if err := checkName("owner", owner); err != nil {
 		return nil, err
 	}
-	inst, err := c.getInstallation(ctx, "/users/"+url.PathEscape(owner)+"/installation")
+	inst, _, err := c.getInstallation(ctx, "/users/"+url.PathEscape(owner)+"/installation")
 	if IsNotFound(err) {
 		return nil, explain(err, "the GitHub App is not installed on the account %s (or the account does not exist)%s",
 			owner, c.installHint(ctx))
@@ -198,21 +224,37 @@ func (c *Client) UserInstallation(ctx context.Context, owner string) (*Installat
 	return inst, err
 }
 
-func (c *Client) getInstallation(ctx context.Context, path string) (*Installation, error) {
+// getInstallation asks for an installation and returns it with the path that answered (path,
+// or where GitHub redirected it).
+func (c *Client) getInstallation(ctx context.Context, path string) (*Installation, string, error) {
 	r := request{method: http.MethodGet, path: path, auth: authApp}
 	resp, err := c.do(ctx, r)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	var v installationJSON
 	if err := decode(r, resp, &v); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if v.ID == 0 {
-		return nil, fmt.Errorf("GitHub's answer to GET %s has no installation id", path)
+		return nil, "", fmt.Errorf("GitHub's answer to GET %s has no installation id", path)
 	}
 	inst := v.installation()
-	return &inst, nil
+	return &inst, pathOnly(resp.path), nil
+}
+
+// movedRepositoryID reads ID from "/repositories/ID/installation".
+func movedRepositoryID(path string) (int64, bool) {
+	rest, ok := strings.CutPrefix(path, "/repositories/")
+	if !ok {
+		return 0, false
+	}
+	idText, ok := strings.CutSuffix(rest, "/installation")
+	if !ok {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(idText, 10, 64)
+	return id, err == nil && id > 0
 }
 
 // installHint returns ": install it at LINK" using the app's html_url, fetching GET /app when it
@@ -340,9 +382,16 @@ func (c *Client) FindInstallation(ctx context.Context, owner, repo string) (*Ins
 	case owner != "":
 		return c.UserInstallation(ctx, owner)
 	}
-	all, err := c.Installations(ctx)
+	listed, err := c.Installations(ctx)
 	if err != nil {
 		return nil, err
+	}
+	// Installations on an enterprise account grant no repository access: never a candidate.
+	all := make([]Installation, 0, len(listed))
+	for _, in := range listed {
+		if !in.Enterprise() {
+			all = append(all, in)
+		}
 	}
 	switch len(all) {
 	case 1:
@@ -378,10 +427,16 @@ func (c *Client) CreateToken(ctx context.Context, installationID int64, req Toke
 			return nil, err
 		}
 	}
+	for _, id := range req.RepositoryIDs {
+		if id <= 0 {
+			return nil, fmt.Errorf("invalid repository id %d", id)
+		}
+	}
 	body := struct {
-		Repositories []string          `json:"repositories,omitempty"`
-		Permissions  map[string]string `json:"permissions,omitempty"`
-	}{req.Repositories, req.Permissions}
+		Repositories  []string          `json:"repositories,omitempty"`
+		RepositoryIDs []int64           `json:"repository_ids,omitempty"`
+		Permissions   map[string]string `json:"permissions,omitempty"`
+	}{req.Repositories, req.RepositoryIDs, req.Permissions}
 	path := "/app/installations/" + strconv.FormatInt(installationID, 10) + "/access_tokens"
 	r := request{method: http.MethodPost, path: path, body: body, auth: authApp}
 	resp, err := c.do(ctx, r)
@@ -426,16 +481,26 @@ func (c *Client) CreateToken(ctx context.Context, installationID int64, req Toke
 	return t, nil
 }
 
-// explainMintRefusal turns a 422 on mint into a sentence naming what was asked for.
+// explainMintRefusal turns a 422 on mint into a sentence naming what was asked for. Only
+// GitHub's own "not granted" wordings are reported as such: "There is at least one repository
+// that does not exist or is not accessible to the parent installation." and "The permissions
+// requested are not granted to this installation." Any other 422 ("Validation failed, or the
+// endpoint has been spammed" in GitHub's REST description, or a request too complex for the
+// repositories asked) is said as GitHub's refusal of the request, not as a missing grant.
 func explainMintRefusal(apiErr *APIError, installationID int64, req TokenRequest) error {
 	msg := strings.ToLower(apiErr.Message)
-	repos := strings.Join(req.Repositories, ", ")
+	names := slices.Clone(req.Repositories)
+	for _, id := range req.RepositoryIDs {
+		names = append(names, "#"+strconv.FormatInt(id, 10))
+	}
+	repos := strings.Join(names, ", ")
 	perms := formatPermissions(req.Permissions)
 	switch {
-	case strings.Contains(msg, "repositor") && repos != "":
+	case repos != "" && (strings.Contains(msg, "not accessible to the parent installation") ||
+		strings.Contains(msg, "repositor") && strings.Contains(msg, "does not exist")):
 		return explain(apiErr, "GitHub would not grant a token for repository %s: installation %d cannot access it "+
 			"(not selected for the app, or it does not exist) (GitHub: %s)", repos, installationID, apiErr.Message)
-	case strings.Contains(msg, "permission") && perms != "":
+	case perms != "" && strings.Contains(msg, "permission") && strings.Contains(msg, "not granted"):
 		return explain(apiErr, "GitHub would not grant a token with permissions %s: installation %d was not granted "+
 			"them, or a name is wrong (GitHub: %s)", perms, installationID, apiErr.Message)
 	}
@@ -450,7 +515,8 @@ func explainMintRefusal(apiErr *APIError, installationID int64, req TokenRequest
 	if len(asked) > 0 {
 		what = "a token for " + strings.Join(asked, " with ")
 	}
-	return explain(apiErr, "GitHub would not grant %s on installation %d: %s", what, installationID, apiErr.Message)
+	return explain(apiErr, "GitHub refused the request for %s on installation %d (422: %s); this is not a missing grant: "+
+		"try again later, or ask for fewer repositories", what, installationID, apiErr.Message)
 }
 
 func formatPermissions(p map[string]string) string {

@@ -269,7 +269,18 @@ func TestMintRefusals(t *testing.T) {
 			"GitHub would not grant a token with permissions contents:write,issues:read: installation 42 was not granted them", false},
 		{"other", "Validation Failed", 422,
 			TokenRequest{Repositories: []string{"widgets"}, Permissions: map[string]string{"contents": "read"}},
-			"GitHub would not grant a token for repositories widgets with permissions contents:read on installation 42: Validation Failed", false},
+			"GitHub refused the request for a token for repositories widgets with permissions contents:read on installation 42 (422: Validation Failed); this is not a missing grant", false},
+		// GitHub's REST description words every 422 of this endpoint "Validation failed, or the
+		// endpoint has been spammed"; naming the repositories field must not make it "not granted".
+		{"spammed", "Validation failed, or the endpoint has been spammed.", 422,
+			TokenRequest{Repositories: []string{"widgets"}},
+			"GitHub refused the request for a token for repositories widgets on installation 42 (422: Validation failed, or the endpoint has been spammed.", false},
+		{"too complex", "Validation Failed; repositories is too complex", 422,
+			TokenRequest{Repositories: []string{"a", "b"}, Permissions: map[string]string{"contents": "read"}},
+			"GitHub refused the request for a token for repositories a, b with permissions contents:read on installation 42 (422: Validation Failed; repositories is too complex); this is not a missing grant", false},
+		{"by id", "There is at least one repository that does not exist or is not accessible to the parent installation.", 422,
+			TokenRequest{RepositoryIDs: []int64{700001}},
+			"GitHub would not grant a token for repository #700001: installation 42 cannot access it", false},
 		{"installation gone", "Not Found", 404, TokenRequest{},
 			"installation 42 of the GitHub App was not found (was the app uninstalled?)", true},
 	}

@@ -77,6 +77,8 @@ type Client struct {
 
 	mu          sync.Mutex
 	defaultHTTP *http.Client
+	noRedirect  *http.Client // HTTP (or the default) with redirects left to do
+	noRedirFrom *http.Client
 	key         *rsa.PrivateKey
 	jwt         string
 	jwtAt       time.Time
@@ -108,7 +110,13 @@ type response struct {
 	status int
 	header http.Header
 	body   []byte
+	// path is the path (relative to BaseURL) that answered: the request's, or where GitHub
+	// redirected it within the API's origin.
+	path string
 }
+
+// maxRedirects bounds the redirects followed for one call.
+const maxRedirects = 5
 
 // keyError carries an error from loading the key or signing, which is never retried.
 type keyError struct{ err error }
@@ -175,6 +183,21 @@ func (c *Client) httpClient() *http.Client {
 		c.defaultHTTP = newDefaultHTTPClient()
 	}
 	return c.defaultHTTP
+}
+
+// sendClient returns the client requests go through: HTTP (or the default) with Go's own
+// redirect following turned off, so that do decides which redirects to follow (only within the
+// API's origin) and no credential is ever sent anywhere else.
+func (c *Client) sendClient() *http.Client {
+	hc := c.httpClient()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.noRedirect == nil || c.noRedirFrom != hc {
+		cp := *hc
+		cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		c.noRedirect, c.noRedirFrom = &cp, hc
+	}
+	return c.noRedirect
 }
 
 func newDefaultHTTPClient() *http.Client {
@@ -283,6 +306,7 @@ func (c *Client) do(ctx context.Context, r request) (*response, error) {
 	}
 	backoff := firstBackoff
 	skewRetried, rateRetried := false, false
+	redirects := 0
 	for attempt := 1; ; attempt++ {
 		resp, err := c.once(ctx, base, r, body)
 		if err != nil {
@@ -311,6 +335,17 @@ func (c *Client) do(ctx context.Context, r request) (*response, error) {
 		}
 		if resp.status >= 200 && resp.status < 300 {
 			return resp, nil
+		}
+		if resp.status >= 300 && resp.status < 400 {
+			next, err := c.redirect(base, r, resp, redirects)
+			if err != nil {
+				return nil, err
+			}
+			c.trace("%s %s: %d, following to %s", r.method, pathOnly(r.path), resp.status, pathOnly(next))
+			r.path = next
+			redirects++
+			attempt-- // a redirect is not a failed attempt
+			continue
 		}
 		apiErr := c.apiError(r, resp)
 
@@ -344,6 +379,13 @@ func (c *Client) do(ctx context.Context, r request) (*response, error) {
 			}
 			return nil, explain(apiErr, "GitHub rejected the app's JWT because of its times (%s): check this machine's clock "+
 				"(GitHub's clock is %s this machine's)", apiErr.Message, describeOffset(date.Sub(c.now())))
+
+		case resp.status == http.StatusUnauthorized && r.auth == authApp && isIssuerTypeMessage(apiErr.Message) && !isNumericID(c.Issuer):
+			// GitHub accepts a Client ID as iss on github.com since 2024-05-01, but GitHub
+			// Enterprise Server only from the release that github/docs gates with
+			// data/features/client-id-for-app.yml; older servers want the App ID.
+			return nil, explain(apiErr, "GitHub rejected the Client ID %s as the app's JWT issuer (%s): use the numeric App ID on this server "+
+				"(older GitHub Enterprise Server releases accept only the App ID)", c.Issuer, apiErr.Message)
 
 		case resp.status == http.StatusUnauthorized && r.auth == authApp:
 			return nil, explain(apiErr, "GitHub rejected the app's JWT (%s): is this the private key of app %s?",
@@ -410,7 +452,7 @@ func (c *Client) once(ctx context.Context, base string, r request, body []byte) 
 		req.Header.Set("Authorization", "Bearer "+r.token)
 	}
 	start := time.Now()
-	resp, err := c.httpClient().Do(req)
+	resp, err := c.sendClient().Do(req)
 	if err != nil {
 		return nil, err
 	}
@@ -425,7 +467,55 @@ func (c *Client) once(ctx context.Context, base string, r request, body []byte) 
 		return nil, &permanentError{fmt.Errorf("GitHub's answer to %s %s is larger than %d MiB; is %s really GitHub's API?",
 			r.method, pathOnly(r.path), maxResponseBytes>>20, base)}
 	}
-	return &response{status: resp.StatusCode, header: resp.Header, body: data}, nil
+	return &response{status: resp.StatusCode, header: resp.Header, body: data, path: r.path}, nil
+}
+
+// redirect decides whether to follow a 3xx answer to r and returns the path (relative to base)
+// to ask next. It follows only a redirect whose target is under base on the same origin
+// (scheme, host and port): GitHub answers 301 for a renamed or transferred repository. Any other
+// redirect is an error, so that a credential never leaves the API's origin or its TLS, and an
+// answer from elsewhere is never taken for GitHub's.
+func (c *Client) redirect(base string, r request, resp *response, done int) (string, error) {
+	what := fmt.Sprintf("GitHub's API at %s answered %d to %s %s", base, resp.status, r.method, pathOnly(r.path))
+	loc := strings.TrimSpace(resp.header.Get("Location"))
+	switch resp.status {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+	default:
+		return "", fmt.Errorf("%s, which is not an answer the helper understands; is %s really GitHub's API?", what, base)
+	}
+	if loc == "" {
+		return "", fmt.Errorf("%s without a Location; is %s really GitHub's API?", what, base)
+	}
+	// A redirect of a POST may be followed only by 307 and 308, which keep the method and body.
+	if r.method != http.MethodGet && r.method != http.MethodHead &&
+		resp.status != http.StatusTemporaryRedirect && resp.status != http.StatusPermanentRedirect {
+		return "", fmt.Errorf("%s (a redirect that would drop the request body); not following it", what)
+	}
+	from, err := url.Parse(base + r.path)
+	if err != nil {
+		return "", fmt.Errorf("%s; cannot read the request URL", what)
+	}
+	to, err := from.Parse(loc)
+	if err != nil {
+		return "", fmt.Errorf("%s with a Location that is not a URL; not following it", what)
+	}
+	rel, ok := relativeTo(base, to.String())
+	if !ok {
+		return "", fmt.Errorf("%s with a redirect to %s, outside %s; not following it (credentials are only sent to %s)",
+			what, origin(to), base, base)
+	}
+	if done >= maxRedirects {
+		return "", fmt.Errorf("%s: more than %d redirects; giving up", what, maxRedirects)
+	}
+	return rel, nil
+}
+
+// origin renders a URL's scheme and host only, for messages (never its user, path or query).
+func origin(u *url.URL) string {
+	if u.Scheme == "" && u.Host == "" {
+		return "another location"
+	}
+	return oneLine(u.Scheme+"://"+u.Host, 100)
 }
 
 // noteDate remembers GitHub's clock offset from a response's Date header.
@@ -554,7 +644,25 @@ func isClockSkewMessage(msg string) bool {
 	return false
 }
 
-// isRateLimited reports whether a response is a (primary or secondary) rate limit.
+// isIssuerTypeMessage reports whether a 401 message says the JWT's iss must be an integer, as
+// GitHub answers where a Client ID is not accepted as issuer ("'Issuer' claim ('iss') must be an
+// Integer", quoted in actions/create-github-app-token#386 and ethersphere/bee-factory#294).
+func isIssuerTypeMessage(msg string) bool {
+	m := strings.ToLower(msg)
+	return strings.Contains(m, "'iss'") && strings.Contains(m, "integer")
+}
+
+// isNumericID reports whether an issuer is a numeric App ID (not a Client ID).
+func isNumericID(s string) bool {
+	_, err := strconv.ParseInt(s, 10, 64)
+	return err == nil
+}
+
+// isRateLimited reports whether a response is a (primary or secondary) rate limit. Besides the
+// headers, GitHub's wordings count: "rate limit" (primary, and "secondary rate limit" since
+// 2021) and "You have triggered an abuse detection mechanism" (secondary limits before 2021,
+// still answered by older GitHub Enterprise Server releases; docs: "Rate limits for the REST
+// API").
 func isRateLimited(resp *response, msg string) bool {
 	if resp.status == http.StatusTooManyRequests {
 		return true
@@ -562,9 +670,10 @@ func isRateLimited(resp *response, msg string) bool {
 	if resp.status != http.StatusForbidden {
 		return false
 	}
+	m := strings.ToLower(msg)
 	return resp.header.Get("X-Ratelimit-Remaining") == "0" ||
 		resp.header.Get("Retry-After") != "" ||
-		strings.Contains(strings.ToLower(msg), "rate limit")
+		strings.Contains(m, "rate limit") || strings.Contains(m, "abuse detection")
 }
 
 // rateLimitWait returns how long to wait on a rate-limit answer and the time (GitHub's) when it
