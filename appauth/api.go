@@ -562,3 +562,55 @@ func checkName(what, name string) error {
 	}
 	return nil
 }
+
+// FreshTokenWait is how long after minting GitHub may still refuse a new token: it is
+// replicated to GitHub's data centres within seconds, and until then GitHub answers 401 ("we
+// can't find your token yet") or, for a token limited to repositories, 403. octokit/auth-app.js
+// retries a 401 for up to 5 seconds after minting (src/hook.ts, issue #65, PR #168).
+const FreshTokenWait = 5 * time.Second
+
+// AwaitToken makes sure GitHub accepts a token it has just minted, with one cheap request
+// authenticated by the token (GET /installation/repositories?per_page=1). While GitHub refuses
+// it (401, or 403 for a token limited to repositories) it asks again, with short waits, until
+// FreshTokenWait after mintedAt (on the Client's clock) or ctx's deadline. It returns nil once
+// GitHub accepts the token, and otherwise the last error; the caller decides what to do with a
+// token GitHub never accepted in that time (the request that failed is not a proof the token is
+// bad: only GitHub's replication can be waited out here).
+func (c *Client) AwaitToken(ctx context.Context, token string, mintedAt time.Time) error {
+	if token == "" {
+		return errors.New("no token to check")
+	}
+	wait := 200 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		r := request{method: http.MethodGet, path: "/installation/repositories?per_page=1", auth: authToken, token: token}
+		_, err := c.do(ctx, r)
+		if err == nil {
+			if attempt > 1 {
+				c.trace("GitHub accepts the new token after %d checks (%s after minting)", attempt,
+					c.now().Sub(mintedAt).Round(time.Millisecond))
+			}
+			return nil
+		}
+		var apiErr *APIError
+		if !errors.As(err, &apiErr) || (apiErr.StatusCode != http.StatusUnauthorized && apiErr.StatusCode != http.StatusForbidden) ||
+			isRateLimitError(apiErr) {
+			return err
+		}
+		left := FreshTokenWait - c.now().Sub(mintedAt)
+		if left <= 0 || !c.fits(ctx, min(wait, left), FreshTokenWait) {
+			return err
+		}
+		c.trace("GitHub does not accept the new token yet (%d); checking again in %s", apiErr.StatusCode, min(wait, left))
+		if err := c.sleep(ctx, min(wait, left)); err != nil {
+			return err
+		}
+		wait = min(2*wait, time.Second)
+	}
+}
+
+// isRateLimitError reports whether an *APIError is a rate limit (which waiting for a fresh token
+// must not mistake for replication lag).
+func isRateLimitError(e *APIError) bool {
+	return e.StatusCode == http.StatusTooManyRequests || e.RetryAfter > 0 ||
+		strings.Contains(strings.ToLower(e.Message), "rate limit")
+}

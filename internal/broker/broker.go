@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strconv"
 	"strings"
 	"time"
 
@@ -152,15 +153,19 @@ func ParseTarget(s string) (Target, error) {
 }
 
 // validName reports whether s can be a GitHub account (repo false) or repository (repo true)
-// name: letters, digits and '-' (repositories also '.' and '_'), at most 100 characters.
+// name: letters, digits, '-' and '_' (repositories also '.'), at most 100 characters. Account
+// names take '_' because GitHub gives one to every Enterprise Managed User and, on GHE.com, to
+// every user namespace: the IdP's normalised name, '_', and the enterprise's short code, e.g.
+// octo_acme (docs: "Username considerations for external authentication"). Anything that could
+// change the request's path ('/', '\', '%', "..", control characters) stays refused.
 func validName(s string, repo bool) bool {
 	if s == "" || len(s) > 100 || s == "." || s == ".." {
 		return false
 	}
 	for _, c := range s {
 		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-':
-		case repo && (c == '.' || c == '_'):
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_':
+		case repo && c == '.':
 		default:
 			return false
 		}
@@ -255,45 +260,90 @@ func (b *Broker) mappingTarget(t Target) (target, owner, repo string) {
 // farm's jobs), one asks GitHub and mints, and the others wait and then find its answer and its
 // token in the cache, without a request, a key or a TLS handshake of their own. release is valid
 // even with an error.
-func (b *Broker) installation(ctx context.Context, t Target, lock bool) (id int64, fromCache bool, release func(), err error) {
+//
+// moved is the repository's id when discovery found that t's repository was renamed or
+// transferred (GitHub redirected its name); a cached answer leaves it 0 (see movedID).
+func (b *Broker) installation(ctx context.Context, t Target, lock bool) (id int64, fromCache bool, moved int64, release func(), err error) {
 	release = func() {}
 	if b.InstallationID != 0 {
-		return b.InstallationID, false, release, nil
+		return b.InstallationID, false, 0, release, nil
 	}
 	target, owner, repo := b.mappingTarget(t)
 	store := b.openCache()
 	if store != nil {
 		if id, ok := store.Installation(b.Host, b.AppID, target, b.now()); ok {
 			b.trace("installation %d for %s (cached)", id, target)
-			return id, true, release, nil
+			return id, true, 0, release, nil
 		}
 		if lock {
 			unlock, err := store.LockInstallation(ctx, b.Host, b.AppID, target)
 			if err != nil {
-				return 0, false, release, err
+				return 0, false, 0, release, err
 			}
 			release = unlock
 			if id, ok := store.Installation(b.Host, b.AppID, target, b.now()); ok {
 				b.trace("installation %d for %s (discovered by another process)", id, target)
-				return id, true, release, nil
+				return id, true, 0, release, nil
 			}
 		}
 	}
 	c, err := b.client()
 	if err != nil {
-		return 0, false, release, err
+		return 0, false, 0, release, err
 	}
 	inst, err := c.FindInstallation(ctx, owner, repo)
 	if err != nil {
-		return 0, false, release, err
+		return 0, false, 0, release, err
 	}
 	b.trace("installation %d for %s (discovered, account %s)", inst.ID, target, inst.Account.Login)
+	if inst.MovedRepositoryID != 0 {
+		b.trace("%s/%s was renamed or transferred: GitHub knows it as repository %d", owner, repo, inst.MovedRepositoryID)
+	}
 	if store != nil {
 		if err := store.PutInstallation(b.Host, b.AppID, target, inst.ID, b.now()); err != nil {
 			b.trace("could not cache the installation: %v", err)
 		}
+		if repo != "" {
+			// Remember the moved repository's id (under its own target) so that cached gets
+			// find the token minted for it; drop it when the name is no longer redirected.
+			mt := movedTarget(owner, repo)
+			if inst.MovedRepositoryID != 0 {
+				err = store.PutInstallation(b.Host, b.AppID, mt, inst.MovedRepositoryID, b.now())
+			} else {
+				err = store.DropInstallation(b.Host, b.AppID, mt)
+			}
+			if err != nil {
+				b.trace("could not cache the repository's move: %v", err)
+			}
+		}
 	}
-	return inst.ID, false, release, nil
+	return inst.ID, false, inst.MovedRepositoryID, release, nil
+}
+
+// movedTarget names the cache entry that holds a moved repository's id (stored with the
+// installation mappings; its value is the repository id, not an installation id).
+func movedTarget(owner, repo string) string {
+	return "moved-repo:" + strings.ToLower(owner+"/"+repo)
+}
+
+// movedID returns the repository id cached for t's repository when discovery found it moved.
+func (b *Broker) movedID(t Target) int64 {
+	store := b.openCache()
+	if store == nil || t.Repo == "" || b.InstallationID != 0 {
+		return 0
+	}
+	id, _ := store.Installation(b.Host, b.AppID, movedTarget(t.Owner, t.Repo), b.now())
+	return id
+}
+
+// repositoryIDKey is how a cache key names a repository minted by id: "#ID". It can never be a
+// repository name, so a token minted for repository id N is only ever handed out for N.
+func repositoryIDKey(id int64) string { return "#" + strconv.FormatInt(id, 10) }
+
+// byID rewrites a key for one repository into the key for the repository's id.
+func byID(key cache.Key, id int64) cache.Key {
+	key.Repositories = []string{repositoryIDKey(id)}
+	return key
 }
 
 // Token returns a token for t: from the cache when one for exactly this scope has at least
@@ -304,16 +354,27 @@ func (b *Broker) Token(ctx context.Context, t Target) (*cache.Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	id, fromCache, release, err := b.installation(ctx, t, true)
+	id, fromCache, moved, release, err := b.installation(ctx, t, true)
 	defer release()
 	if err != nil {
 		return nil, err
 	}
 	key := cache.Key{Host: b.Host, App: b.AppID, InstallationID: id, Repositories: repos, Permissions: b.Permissions}
+	if moved != 0 && len(repos) == 1 {
+		key = byID(key, moved)
+	}
 	store := b.openCache()
 	if store != nil {
-		if e, ok := store.Get(key, b.now(), b.minLifetime()); ok {
-			b.trace("cached token for installation %d %s, %s left", id, scopeText(repos), e.ExpiresAt.Sub(b.now()).Round(time.Second))
+		e, ok := store.Get(key, b.now(), b.minLifetime())
+		if !ok && moved == 0 && len(repos) == 1 && fromCache {
+			// Not cached by name: the repository may have moved (only then is its id cached).
+			if mid := b.movedID(t); mid != 0 {
+				key = byID(key, mid)
+				e, ok = store.Get(key, b.now(), b.minLifetime())
+			}
+		}
+		if ok {
+			b.trace("cached token for installation %d %s, %s left", id, scopeText(key.Repositories), e.ExpiresAt.Sub(b.now()).Round(time.Second))
 			return e, nil
 		}
 		unlock, err := store.Lock(ctx, key)
@@ -336,12 +397,15 @@ func (b *Broker) Token(ctx context.Context, t Target) (*cache.Entry, error) {
 		_ = store.DropInstallation(b.Host, b.AppID, target)
 		// Without the discovery lock: this process holds a token lock, and locks are taken
 		// discovery first, token second, never the other way round.
-		newID, _, _, ierr := b.installation(ctx, t, false)
+		newID, _, newMoved, _, ierr := b.installation(ctx, t, false)
 		if ierr != nil {
 			return nil, ierr
 		}
 		if newID != id {
 			key.InstallationID = newID
+			if newMoved != 0 && len(repos) == 1 {
+				key = byID(key, newMoved)
+			}
 			e, err = b.mint(ctx, key)
 		}
 	}
@@ -367,7 +431,24 @@ func (b *Broker) mint(ctx context.Context, key cache.Key) (*cache.Entry, error) 
 	if err != nil {
 		return nil, err
 	}
-	tok, err := c.CreateToken(ctx, key.InstallationID, appauth.TokenRequest{Repositories: key.Repositories, Permissions: maps.Clone(key.Permissions)})
+	req := appauth.TokenRequest{Permissions: maps.Clone(key.Permissions)}
+	for _, r := range key.Repositories {
+		if idText, ok := strings.CutPrefix(r, "#"); ok {
+			id, err := strconv.ParseInt(idText, 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("invalid repository id %q", r)
+			}
+			req.RepositoryIDs = append(req.RepositoryIDs, id)
+		} else {
+			req.Repositories = append(req.Repositories, r)
+		}
+	}
+	mintedAt := c.Now
+	if mintedAt == nil {
+		mintedAt = time.Now
+	}
+	start := mintedAt()
+	tok, err := c.CreateToken(ctx, key.InstallationID, req)
 	if err != nil {
 		return nil, err
 	}
@@ -375,6 +456,15 @@ func (b *Broker) mint(ctx context.Context, key cache.Key) (*cache.Entry, error) 
 		return nil, errors.New("GitHub returned an empty installation token")
 	}
 	b.trace("minted a token for installation %d %s, expires %s", key.InstallationID, scopeText(key.Repositories), tok.ExpiresAt.UTC().Format(time.RFC3339))
+	// GitHub refuses a token for a few seconds after minting, until it has replicated it
+	// (octokit/auth-app.js retries for 5 s; coder/coder#8956). git cannot wait: it fails the
+	// clone on the first 401. So hand the token out only once GitHub accepts it, within
+	// FreshTokenWait; after that hand it out anyway (git will say what GitHub says).
+	vctx, cancel := context.WithTimeout(ctx, appauth.FreshTokenWait+2*time.Second)
+	if err := c.AwaitToken(vctx, tok.Token, start); err != nil {
+		b.trace("GitHub has not accepted the new token yet (%v); handing it out anyway", err)
+	}
+	cancel()
 	return &cache.Entry{
 		Key:   key,
 		Token: tok.Token,

@@ -28,6 +28,9 @@ func TestTargetFromPath(t *testing.T) {
 		"Acme-Inc/my_repo.v2":    {Owner: "Acme-Inc", Repo: "my_repo.v2"},
 		"acme/.github":           {Owner: "acme", Repo: ".github"},
 		"acme/app/info/refs?x=1": {Owner: "acme", Repo: "app"},
+		// Enterprise Managed Users and GHE.com namespaces: NAME_SHORTCODE.
+		"octo_acme/app.git": {Owner: "octo_acme", Repo: "app"},
+		"octo_acme":         {Owner: "octo_acme"},
 	}
 	for path, want := range good {
 		got, err := TargetFromPath(path)
@@ -35,7 +38,7 @@ func TestTargetFromPath(t *testing.T) {
 			t.Errorf("TargetFromPath(%q) = %+v, %v; want %+v", path, got, err, want)
 		}
 	}
-	for _, path := range []string{"ac me/app", "acme/..", "acme/.", "../etc/passwd", "acme/a%2Fb", "acme/app\x00", "a_b/app", "acme/" + strings.Repeat("x", 101)} {
+	for _, path := range []string{"ac me/app", "acme/..", "acme/.", "../etc/passwd", "acme/a%2Fb", "acme/app\x00", "a\\b/app", "a%2Fb/app", "_/..", "octo_acme\n/app", "acme/" + strings.Repeat("x", 101)} {
 		if got, err := TargetFromPath(path); err == nil {
 			t.Errorf("TargetFromPath(%q) = %+v; want an error", path, got)
 		}
