@@ -32,7 +32,7 @@ type Installation struct {
 	ID      int64
 	App     *App
 	Account string
-	// AccountType is "Organization" or "User".
+	// AccountType is "Organization", "User" or "Enterprise".
 	AccountType string
 	Permissions map[string]string
 	// Repositories are names without owner; nil means every repository of
@@ -118,23 +118,29 @@ func (s *Server) appByIssuer(iss string) *App {
 	return nil
 }
 
-// Install installs app on account ("Organization" or "User") with the given
-// permissions, on the named repositories (names without owner) or, with
-// none named, on all of the account's repositories. GitHub grants
-// metadata:read to every installation, so it is added when perms lacks it.
-// Installing an app again on the same account replaces the old installation
-// (its tokens are revoked) and gives a new ID. IDs count up from 5001.
-// It panics on an accountType other than "Organization" or "User".
+// Install installs app on account ("Organization", "User" or "Enterprise")
+// with the given permissions, on the named repositories (names without
+// owner) or, with none named, on all of the account's repositories. GitHub
+// grants metadata:read to every installation on an organization or user, so
+// it is added when perms lacks it. An installation on an enterprise (account
+// is the enterprise's slug) grants no organization or repository access
+// (docs: "Installing a GitHub App on your enterprise") and lists no
+// repositories. Installing an app again on the same account replaces the old
+// installation (its tokens are revoked) and gives a new ID. IDs count up from
+// 5001. It panics on any other accountType.
 func (s *Server) Install(app *App, account, accountType string, perms map[string]string, repos ...string) *Installation {
-	if accountType != "Organization" && accountType != "User" {
-		panic(fmt.Sprintf("fakegithub: Install: account type %q is not Organization or User", accountType))
+	if accountType != "Organization" && accountType != "User" && accountType != "Enterprise" {
+		panic(fmt.Sprintf("fakegithub: Install: account type %q is not Organization, User or Enterprise", accountType))
 	}
 	p := maps.Clone(perms)
 	if p == nil {
 		p = map[string]string{}
 	}
-	if _, ok := p["metadata"]; !ok {
+	if _, ok := p["metadata"]; !ok && accountType != "Enterprise" {
 		p["metadata"] = "read"
+	}
+	if accountType == "Enterprise" {
+		repos = nil
 	}
 	var names []string
 	if len(repos) > 0 {
@@ -144,9 +150,13 @@ func (s *Server) Install(app *App, account, accountType string, perms map[string
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	acct := s.accountLocked(account)
-	acct.Type = accountType
+	if accountType == "Enterprise" {
+		acct = s.enterpriseLocked(account)
+	} else {
+		acct.Type = accountType
+	}
 	for id, old := range s.installs {
-		if old.App == app && strings.EqualFold(old.Account, account) {
+		if old.App == app && strings.EqualFold(old.Account, account) && (old.AccountType == "Enterprise") == (accountType == "Enterprise") {
 			s.removeInstallationLocked(id)
 		}
 	}
@@ -187,6 +197,19 @@ func (s *Server) removeInstallationLocked(id int64) {
 	}
 }
 
+// enterpriseLocked returns the enterprise with this slug, creating it. Enterprises are kept
+// apart from user and organization logins (they are another namespace).
+func (s *Server) enterpriseLocked(slug string) *account {
+	key := "enterprise:" + strings.ToLower(slug)
+	if a := s.accounts[key]; a != nil {
+		return a
+	}
+	a := &account{Login: slug, ID: s.nextAccountID, Type: "Enterprise"}
+	s.nextAccountID++
+	s.accounts[key] = a
+	return a
+}
+
 // accountLocked returns the account with this login, creating it.
 func (s *Server) accountLocked(login string) *account {
 	key := strings.ToLower(login)
@@ -211,10 +234,10 @@ func (s *Server) installationsOfLocked(app *App) []*Installation {
 	return out
 }
 
-// installationOnLocked returns app's installation on account, or nil.
+// installationOnLocked returns app's installation on the user or organization login, or nil.
 func (s *Server) installationOnLocked(app *App, login string) *Installation {
 	for _, inst := range s.installs {
-		if inst.App == app && strings.EqualFold(inst.Account, login) {
+		if inst.App == app && inst.AccountType != "Enterprise" && strings.EqualFold(inst.Account, login) {
 			return inst
 		}
 	}
@@ -223,7 +246,7 @@ func (s *Server) installationOnLocked(app *App, login string) *Installation {
 
 // coversLocked reports whether the installation can reach repository r.
 func coversLocked(inst *Installation, r *repo) bool {
-	if !strings.EqualFold(inst.Account, r.Owner) {
+	if inst.AccountType == "Enterprise" || !strings.EqualFold(inst.Account, r.Owner) {
 		return false
 	}
 	if inst.Repositories == nil {

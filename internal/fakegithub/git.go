@@ -50,6 +50,9 @@ func (s *Server) AddRepo(fullName string) error {
 		s.mu.Unlock()
 		return fmt.Errorf("fakegithub: AddRepo: %s already exists", fullName)
 	}
+	// A new repository under a moved repository's old name ends the redirect (docs:
+	// "Renaming a repository": creating a repository with the old name breaks it).
+	delete(s.moved, key)
 	// Reserve the name while git runs.
 	rep := &repo{ID: s.nextRepoID, Owner: owner, Name: name, dir: dir}
 	s.nextRepoID++
@@ -63,6 +66,66 @@ func (s *Server) AddRepo(fullName string) error {
 		s.mu.Unlock()
 		return fmt.Errorf("fakegithub: AddRepo %s: %w", fullName, err)
 	}
+	return nil
+}
+
+// RenameRepo renames or transfers the repository oldName ("owner/name") to newName, as
+// GitHub does: the repository keeps its id, and its old name keeps working (docs: "Renaming a
+// repository" and "Transferring a repository": web, API and git requests to the old location
+// are redirected). The REST API answers 301 for the old name (GET /repos/{owner}/{repo}/installation
+// lists 301 in GitHub's REST description), and git smart HTTP answers 301 to the new path once
+// the token is checked, which git follows for its first request ("warning: redirecting to")
+// and then uses the new URL. Installations and tokens that named the repository follow it when
+// its owner stays; a transfer leaves the old owner's installation. It fails when oldName does
+// not exist or newName does.
+func (s *Server) RenameRepo(oldName, newName string) error {
+	owner, name, ok := strings.Cut(newName, "/")
+	if !ok || owner == "" || name == "" || strings.Contains(name, "/") || strings.HasSuffix(name, ".git") ||
+		strings.ContainsAny(newName, "\\:\x00 ") || owner == "." || owner == ".." || name == "." || name == ".." {
+		return fmt.Errorf("fakegithub: RenameRepo: %q is not owner/name", newName)
+	}
+	oldKey, newKey := strings.ToLower(oldName), strings.ToLower(newName)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rep := s.repos[oldKey]
+	if rep == nil {
+		return fmt.Errorf("fakegithub: RenameRepo: %s does not exist", oldName)
+	}
+	if s.repos[newKey] != nil {
+		return fmt.Errorf("fakegithub: RenameRepo: %s already exists", newName)
+	}
+	dir := filepath.Join(s.dir, "repos", owner, name+".git")
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return fmt.Errorf("fakegithub: RenameRepo: %w", err)
+	}
+	if err := os.Rename(rep.dir, dir); err != nil {
+		return fmt.Errorf("fakegithub: RenameRepo: %w", err)
+	}
+	if strings.EqualFold(rep.Owner, owner) {
+		rename := func(names []string) {
+			for i, n := range names {
+				if strings.EqualFold(n, rep.Name) {
+					names[i] = name
+				}
+			}
+		}
+		for _, inst := range s.installs {
+			if strings.EqualFold(inst.Account, owner) {
+				rename(inst.Repositories)
+			}
+		}
+		for _, t := range s.tokenOrder {
+			if inst := s.installs[t.InstallationID]; inst != nil && strings.EqualFold(inst.Account, owner) {
+				rename(t.Repositories)
+			}
+		}
+	}
+	delete(s.repos, oldKey)
+	delete(s.moved, newKey)
+	rep.Owner, rep.Name, rep.dir = owner, name, dir
+	s.repos[newKey] = rep
+	s.moved[oldKey] = rep
+	s.accountLocked(owner)
 	return nil
 }
 
@@ -200,18 +263,30 @@ func (s *Server) serveGit(w http.ResponseWriter, r *http.Request) {
 	user, pass, hasAuth := r.BasicAuth()
 	s.mu.Lock()
 	var (
-		tok  *IssuedToken
-		inst *Installation
-		rep  = s.repos[strings.ToLower(g.owner+"/"+g.repo)]
+		tok   *IssuedToken
+		inst  *Installation
+		rep   = s.repos[strings.ToLower(g.owner+"/"+g.repo)]
+		moved bool
 	)
+	if rep == nil {
+		rep = s.moved[strings.ToLower(g.owner+"/"+g.repo)]
+		moved = rep != nil
+	}
 	if hasAuth && user == "x-access-token" {
 		tok, inst = s.liveTokenLocked(pass)
+		if s.laggingLocked(tok) {
+			tok, inst = nil, nil // not replicated yet: GitHub's git endpoint does not know it
+		}
 	}
 	var slug string
 	if inst != nil {
 		slug = inst.App.Slug
 	}
 	covered := tok != nil && rep != nil && tokenCoversLocked(tok, inst, rep)
+	var newPath string
+	if rep != nil {
+		newPath = "/" + rep.Owner + "/" + rep.Name + ".git/" + g.suffix
+	}
 	var contents int
 	if tok != nil {
 		contents = permLevel(tok.Permissions["contents"])
@@ -233,6 +308,15 @@ func (s *Server) serveGit(w http.ResponseWriter, r *http.Request) {
 		// GitHub's wording for an app token without the needed contents
 		// permission (e.g. celestiaorg/celestia-specs#210 for the bot form).
 		gitError(sw, http.StatusForbidden, fmt.Sprintf("Permission to %s.git denied to %s[bot].\n", rep.fullName(), slug))
+		return
+	case moved:
+		// The old name of a renamed or transferred repository: redirect to the new one.
+		loc := newPath
+		if r.URL.RawQuery != "" {
+			loc += "?" + r.URL.RawQuery
+		}
+		sw.Header().Set("Location", loc)
+		sw.WriteHeader(http.StatusMovedPermanently)
 		return
 	}
 	s.runHTTPBackend(sw, r, rep, g, slug+"[bot]")

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -37,6 +38,7 @@ const (
 	msgExpTooFar           = "'Expiration time' claim ('exp') is too far in the future"
 	msgNoIssuer            = "Missing 'issuer' claim ('iss') in assertion"
 	msgIntegrationNotFound = "Integration not found"
+	msgIssuerInteger       = "'Issuer' claim ('iss') must be an Integer" // see SetAppIDOnly
 )
 
 // maxJWTLifetime is how far exp may lie after GitHub's now, in seconds.
@@ -45,6 +47,7 @@ const maxJWTLifetime = 600
 var (
 	errNoIssuer      = errors.New("no iss claim")
 	errUnknownIssuer = errors.New("unknown iss")
+	errIssuerInteger = errors.New("iss is not an integer")
 )
 
 // verifyAppJWT checks an Authorization header carrying an app JWT the way
@@ -69,6 +72,9 @@ func (s *Server) verifyAppJWT(authorization string) (*App, string) {
 		if !ok {
 			return nil, errNoIssuer
 		}
+		if s.isAppIDOnly() && !isInteger(iss) {
+			return nil, errIssuerInteger
+		}
 		app = s.appByIssuer(iss)
 		if app == nil {
 			return nil, errUnknownIssuer
@@ -80,6 +86,8 @@ func (s *Server) verifyAppJWT(authorization string) (*App, string) {
 		return nil, msgNoIssuer
 	case errors.Is(err, errUnknownIssuer):
 		return nil, msgIntegrationNotFound
+	case errors.Is(err, errIssuerInteger):
+		return nil, msgIssuerInteger
 	case err != nil:
 		return nil, msgJWTDecode
 	}
@@ -98,6 +106,17 @@ func (s *Server) verifyAppJWT(authorization string) (*App, string) {
 		return nil, msgExpTooFar
 	}
 	return app, ""
+}
+
+func (s *Server) isAppIDOnly() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.appIDOnly
+}
+
+func isInteger(v string) bool {
+	_, err := strconv.ParseInt(v, 10, 64)
+	return err == nil
 }
 
 // issuerString accepts iss as a JSON string or a JSON integer.

@@ -26,6 +26,8 @@ const (
 	msgParseJSON          = "Problems parsing JSON"
 	msgRepoNotAccessible  = "There is at least one repository that does not exist or is not accessible to the parent installation."
 	msgPermsNotGranted    = "The permissions requested are not granted to this installation."
+	msgNotAccessible      = "Resource not accessible by integration"
+	msgMovedPermanently   = "Moved Permanently"
 	msgUserAgentForbidden = "Request forbidden by administrative rules. Please make sure your request has a User-Agent header (https://docs.github.com/en/rest/overview/resources-in-the-rest-api#user-agent-required). Check https://developer.github.com for other possible causes.\n"
 	docRest               = "https://docs.github.com/rest"
 	docApps               = "https://docs.github.com/rest/apps/apps"
@@ -49,6 +51,10 @@ var restRoutes = []*route{
 	newRoute("GET /app/installations/{id}", docApps+"#get-an-installation-for-the-authenticated-app", (*Server).handleGetInstallation),
 	newRoute("POST /app/installations/{id}/access_tokens", docApps+"#create-an-installation-access-token-for-an-app", (*Server).handleMint),
 	newRoute("GET /repos/{owner}/{repo}/installation", docApps+"#get-a-repository-installation-for-the-authenticated-app", (*Server).handleRepoInstallation),
+	// Where GitHub's 301 for a moved repository's installation points: GitHub serves
+	// /repositories/{id}/... as the id form of /repos/{owner}/{repo}/... (not listed on its own
+	// in the REST description).
+	newRoute("GET /repositories/{id}/installation", docApps+"#get-a-repository-installation-for-the-authenticated-app", (*Server).handleRepoIDInstallation),
 	newRoute("GET /orgs/{org}/installation", docApps+"#get-an-organization-installation-for-the-authenticated-app", (*Server).handleOrgInstallation),
 	newRoute("GET /users/{username}/installation", docApps+"#get-a-user-installation-for-the-authenticated-app", (*Server).handleUserInstallation),
 	newRoute("DELETE /installation/token", docInstallations+"#revoke-an-installation-access-token", (*Server).handleRevoke),
@@ -312,8 +318,42 @@ func (s *Server) handleGetInstallation(w http.ResponseWriter, r *http.Request, r
 }
 
 func (s *Server) handleRepoInstallation(w http.ResponseWriter, r *http.Request, rt *route, p map[string]string) {
+	key := strings.ToLower(p["owner"] + "/" + p["repo"])
+	s.mu.Lock()
+	var movedID int64
+	if mv := s.moved[key]; mv != nil && s.repos[key] == nil {
+		movedID = mv.ID
+	}
+	s.mu.Unlock()
+	if movedID != 0 {
+		// A renamed or transferred repository: GitHub's REST description lists 301
+		// (moved_permanently, a basic-error body with url) for this endpoint.
+		if s.appAuth(w, r) == nil {
+			return
+		}
+		loc := fmt.Sprintf("%s/repositories/%d/installation", s.APIURL, movedID)
+		w.Header().Set("Location", loc)
+		writeJSON(w, http.StatusMovedPermanently, map[string]string{
+			"message": msgMovedPermanently, "url": loc, "documentation_url": rt.doc,
+		})
+		return
+	}
 	s.answerInstallation(w, r, rt, func(app *App) *Installation {
 		rep := s.repos[strings.ToLower(p["owner"]+"/"+p["repo"])]
+		if rep == nil {
+			return nil
+		}
+		if inst := s.installationOnLocked(app, rep.Owner); inst != nil && coversLocked(inst, rep) {
+			return inst
+		}
+		return nil
+	})
+}
+
+func (s *Server) handleRepoIDInstallation(w http.ResponseWriter, r *http.Request, rt *route, p map[string]string) {
+	id, _ := strconv.ParseInt(p["id"], 10, 64)
+	s.answerInstallation(w, r, rt, func(app *App) *Installation {
+		rep := s.repoByIDLocked(id)
 		if rep == nil {
 			return nil
 		}
@@ -495,6 +535,9 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request, rt *route,
 	}
 	s.mu.Lock()
 	t, _ := s.liveTokenLocked(tok)
+	if s.laggingLocked(t) {
+		t = nil // GitHub cannot find it yet
+	}
 	if t != nil {
 		t.Revoked = true
 	}
@@ -518,6 +561,19 @@ func (s *Server) handleInstallationRepos(w http.ResponseWriter, r *http.Request,
 	if t == nil {
 		s.mu.Unlock()
 		writeError(w, http.StatusUnauthorized, msgBadCredentials, docRest)
+		return
+	}
+	if s.laggingLocked(t) {
+		scoped := t.Repositories != nil
+		s.mu.Unlock()
+		if scoped {
+			// "403 - scoped installation token, permissions aren't replicated yet"
+			// (octokit/auth-app.js#589); GitHub's body for it is not documented, so the fake
+			// uses its usual wording for an installation token that may not do something.
+			writeError(w, http.StatusForbidden, msgNotAccessible, rt.doc)
+		} else {
+			writeError(w, http.StatusUnauthorized, msgBadCredentials, docRest)
+		}
 		return
 	}
 	all := s.reposOfLocked(inst, t.Repositories)
@@ -604,21 +660,50 @@ func (s *Server) accountJSONLocked(login string) map[string]any {
 	}
 }
 
+// enterpriseJSONLocked is an installation's account when it is an enterprise: the "enterprise"
+// schema of GitHub's REST description (slug and name, no login or type).
+func (s *Server) enterpriseJSONLocked(acct *account) map[string]any {
+	created := "2024-01-01T00:00:00Z"
+	return map[string]any{
+		"id":          acct.ID,
+		"node_id":     fmt.Sprintf("E_fake%d", acct.ID),
+		"name":        acct.Login,
+		"slug":        acct.Login,
+		"description": nil,
+		"website_url": nil,
+		"html_url":    s.URL + "/enterprises/" + acct.Login,
+		"avatar_url":  s.URL + "/avatars/e/" + strconv.FormatInt(acct.ID, 10),
+		"created_at":  created,
+		"updated_at":  created,
+	}
+}
+
 func (s *Server) installationJSONLocked(inst *Installation) map[string]any {
-	acct := s.accountLocked(inst.Account)
+	var acct *account
+	var accountJSON map[string]any
+	if inst.AccountType == "Enterprise" {
+		acct = s.enterpriseLocked(inst.Account)
+		accountJSON = s.enterpriseJSONLocked(acct)
+	} else {
+		acct = s.accountLocked(inst.Account)
+		accountJSON = s.accountJSONLocked(inst.Account)
+	}
 	sel := "all"
-	if inst.Repositories != nil {
+	if inst.Repositories != nil || inst.AccountType == "Enterprise" {
 		sel = "selected"
 	}
 	htmlURL := fmt.Sprintf("%s/organizations/%s/settings/installations/%d", s.URL, acct.Login, inst.ID)
-	if inst.AccountType == "User" {
+	switch inst.AccountType {
+	case "User":
 		htmlURL = fmt.Sprintf("%s/settings/installations/%d", s.URL, inst.ID)
+	case "Enterprise":
+		htmlURL = fmt.Sprintf("%s/enterprises/%s/settings/installations/%d", s.URL, acct.Login, inst.ID)
 	}
 	created := s.installMeta[inst.ID].created.Format(time.RFC3339)
 	return map[string]any{
 		"id":                        inst.ID,
 		"client_id":                 inst.App.ClientID,
-		"account":                   s.accountJSONLocked(inst.Account),
+		"account":                   accountJSON,
 		"repository_selection":      sel,
 		"access_tokens_url":         fmt.Sprintf("%s/app/installations/%d/access_tokens", s.APIURL, inst.ID),
 		"repositories_url":          s.APIURL + "/installation/repositories",

@@ -74,6 +74,7 @@ type Server struct {
 	accounts      map[string]*account // by lower-case login
 	nextAccountID int64
 	repos         map[string]*repo // by lower-case "owner/name"
+	moved         map[string]*repo // old lower-case "owner/name" of renamed or transferred repositories
 	nextRepoID    int64
 	tokens        map[string]*IssuedToken
 	tokenOrder    []*IssuedToken
@@ -83,6 +84,8 @@ type Server struct {
 	clockOffset   time.Duration
 	tokenLifetime time.Duration
 	longTokens    bool
+	lag           time.Duration // replication lag of new tokens
+	appIDOnly     bool          // refuse a Client ID as JWT issuer (older GHES)
 	faults        []*Fault
 
 	// counters and logs
@@ -171,6 +174,7 @@ func New(cfg Config) (*Server, error) {
 		accounts:      map[string]*account{},
 		nextAccountID: 9001,
 		repos:         map[string]*repo{},
+		moved:         map[string]*repo{},
 		nextRepoID:    700001,
 		tokens:        map[string]*IssuedToken{},
 		tokenLifetime: time.Hour,
@@ -260,6 +264,31 @@ func (s *Server) SetTokenLifetime(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.tokenLifetime = d
+}
+
+// SetReplicationLag makes GitHub refuse every token for d after it was minted, on the REST
+// API and on git, as GitHub does until a new token has reached its data centres. Sources:
+// octokit/auth-app.js retries a 401 for 5 s after minting (src/hook.ts; issue #65, PR #168) and
+// its maintainer explains in issue #589: "401 - we can't find your token yet; 403 - scoped
+// installation token, permissions aren't replicated yet"; coder/coder PR #8956 met it in
+// production. So the fake answers 401 "Bad credentials" on the REST API for a token of the whole
+// installation and 403 for a token limited to repositories, and 401 on git (GitHub's git
+// endpoint cannot tell a token it has not replicated from an unknown one). 0 turns it off.
+func (s *Server) SetReplicationLag(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lag = d
+}
+
+// SetAppIDOnly makes the server refuse a Client ID as a JWT's iss, as GitHub Enterprise Server
+// did before the release that github/docs gates with data/features/client-id-for-app.yml
+// (github.com accepts Client IDs since 2024-05-01, changelog). It answers 401 "'Issuer' claim
+// ('iss') must be an Integer", the message quoted for a non-numeric iss in
+// actions/create-github-app-token#386 and ethersphere/bee-factory#294.
+func (s *Server) SetAppIDOnly(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.appIDOnly = on
 }
 
 // SetLongTokens switches newly minted tokens between GitHub's classic format

@@ -18,6 +18,8 @@ type IssuedToken struct {
 	Repositories []string
 	Permissions  map[string]string
 	ExpiresAt    time.Time
+	// IssuedAt is when the token was minted, by GitHub's clock.
+	IssuedAt time.Time
 	// Revoked is set by DELETE /installation/token, RevokeAll and Uninstall.
 	Revoked bool
 }
@@ -92,6 +94,7 @@ func (s *Server) issueTokenLocked(instID int64, repos []string, perms map[string
 		Repositories:   repos,
 		Permissions:    perms,
 		ExpiresAt:      s.nowLocked().Add(s.tokenLifetime).UTC().Truncate(time.Second),
+		IssuedAt:       s.nowLocked(),
 	}
 	s.tokens[tok] = t
 	s.tokenOrder = append(s.tokenOrder, t)
@@ -110,6 +113,11 @@ func (s *Server) liveTokenLocked(tok string) (*IssuedToken, *Installation) {
 		return nil, nil
 	}
 	return t, inst
+}
+
+// laggingLocked reports whether GitHub has not replicated a live token yet (SetReplicationLag).
+func (s *Server) laggingLocked(t *IssuedToken) bool {
+	return t != nil && s.lag > 0 && s.nowLocked().Sub(t.IssuedAt) < s.lag
 }
 
 // tokenCoversLocked reports whether a live token reaches repository r.
