@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -137,6 +138,10 @@ func startWorld(dir string) (*world, map[string]string, error) {
 //	fake revoked N              N of the issued tokens have been revoked
 //	fake install-many SLUG N PREFIX   install SLUG on N more user accounts, PREFIX1 ... PREFIXN
 //	fake env NAME               set $NAME to the last issued token (to check it never leaks)
+//	fake rename OLD NEW         rename or transfer a repository (OWNER/NAME); the old name redirects
+//	fake lag D                  GitHub refuses new tokens for D after minting (replication lag)
+//	fake appid-only             the server refuses a Client ID as JWT issuer (older GHES)
+//	(fault also takes message=TEXT: the JSON body's message)
 func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
 	w := ts.Value(fakeKey{}).(*world)
 	if len(args) == 0 {
@@ -214,6 +219,11 @@ func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
 		for _, a := range args[3:] {
 			if n, err := strconv.Atoi(a); err == nil {
 				f.Times = n
+				continue
+			}
+			if msg, ok := strings.CutPrefix(a, "message="); ok {
+				b, _ := json.Marshal(map[string]string{"message": msg, "documentation_url": "https://docs.github.com/rest"})
+				f.Body = string(b)
 				continue
 			}
 			k, v, ok := strings.Cut(a, ":")
@@ -301,6 +311,17 @@ func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("no token issued yet")
 		}
 		ts.Setenv(args[1], toks[len(toks)-1].Token)
+	case "rename":
+		if len(args) != 3 {
+			ts.Fatalf("usage: fake rename OLD NEW")
+		}
+		ts.Check(srv.RenameRepo(args[1], args[2]))
+	case "lag":
+		d, err := time.ParseDuration(args[1])
+		ts.Check(err)
+		srv.SetReplicationLag(d)
+	case "appid-only":
+		srv.SetAppIDOnly(true)
 	default:
 		ts.Fatalf("unknown fake command %q", args[0])
 	}

@@ -73,9 +73,8 @@ func (s *Server) AddRepo(fullName string) error {
 // GitHub does: the repository keeps its id, and its old name keeps working (docs: "Renaming a
 // repository" and "Transferring a repository": web, API and git requests to the old location
 // are redirected). The REST API answers 301 for the old name (GET /repos/{owner}/{repo}/installation
-// lists 301 in GitHub's REST description), and git smart HTTP answers 301 to the new path once
-// the token is checked, which git follows for its first request ("warning: redirecting to")
-// and then uses the new URL. Installations and tokens that named the repository follow it when
+// lists 301 in GitHub's REST description), and git smart HTTP answers 301 to the new path (see
+// serveGit), which git follows ("warning: redirecting to") and then uses the new URL. Installations and tokens that named the repository follow it when
 // its owner stays; a transfer leaves the old owner's installation. It fails when oldName does
 // not exist or newName does.
 func (s *Server) RenameRepo(oldName, newName string) error {
@@ -284,7 +283,7 @@ func (s *Server) serveGit(w http.ResponseWriter, r *http.Request) {
 	}
 	covered := tok != nil && rep != nil && tokenCoversLocked(tok, inst, rep)
 	var newPath string
-	if rep != nil {
+	if moved {
 		newPath = "/" + rep.Owner + "/" + rep.Name + ".git/" + g.suffix
 	}
 	var contents int
@@ -292,6 +291,23 @@ func (s *Server) serveGit(w http.ResponseWriter, r *http.Request) {
 		contents = permLevel(tok.Permissions["contents"])
 	}
 	s.mu.Unlock()
+
+	if moved {
+		// The old name of a renamed or transferred repository redirects to the new one before
+		// any credential check. GitHub documents that git clone, fetch and push of the old
+		// location keep working (docs: "Renaming a repository", "Transferring a repository");
+		// git takes a new base URL only from a redirect of its first request (http.c
+		// http_request_reauth), so a redirect answered only after authentication breaks git
+		// ("RPC failed; HTTP 307 ... expected flush after ref listing", go-gitea/gitea#28460).
+		// How GitHub answers exactly is not documented; this is what makes git work.
+		loc := newPath
+		if r.URL.RawQuery != "" {
+			loc += "?" + r.URL.RawQuery
+		}
+		sw.Header().Set("Location", loc)
+		sw.WriteHeader(http.StatusMovedPermanently)
+		return
+	}
 
 	switch {
 	case !hasAuth:
@@ -308,15 +324,6 @@ func (s *Server) serveGit(w http.ResponseWriter, r *http.Request) {
 		// GitHub's wording for an app token without the needed contents
 		// permission (e.g. celestiaorg/celestia-specs#210 for the bot form).
 		gitError(sw, http.StatusForbidden, fmt.Sprintf("Permission to %s.git denied to %s[bot].\n", rep.fullName(), slug))
-		return
-	case moved:
-		// The old name of a renamed or transferred repository: redirect to the new one.
-		loc := newPath
-		if r.URL.RawQuery != "" {
-			loc += "?" + r.URL.RawQuery
-		}
-		sw.Header().Set("Location", loc)
-		sw.WriteHeader(http.StatusMovedPermanently)
 		return
 	}
 	s.runHTTPBackend(sw, r, rep, g, slug+"[bot]")
