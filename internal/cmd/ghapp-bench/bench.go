@@ -338,9 +338,11 @@ func targets(rep *Report, helper Timing) []Target {
 	ts := []Target{
 		{Name: "cached get median vs git credential-store", Want: "<= 1.25x", Got: fmt.Sprintf("%.2fx (%.2f ms vs %.2f ms)", helper.Ratio, helper.MedianMS, helper.MedianMS/helper.Ratio), Pass: helper.Ratio <= 1.25},
 		{Name: "cached get peak RSS", Want: "< 20 MiB", Got: fmt.Sprintf("%.1f MiB", float64(helper.MaxRSSKiB)/1024), Pass: helper.MaxRSSKiB > 0 && helper.MaxRSSKiB < rssLimitKiB},
-		{Name: "cold get round trips", Want: "<= 2", Got: fmt.Sprintf("%d (%d mint)", cold.APICalls, cold.Mints), Pass: cold.APICalls <= 2 && cold.Mints == 1, Counted: true},
-		{Name: "installation cached: round trips", Want: "<= 1", Got: fmt.Sprintf("%d (%d mint)", mapped.APICalls, mapped.Mints), Pass: mapped.APICalls <= 1 && mapped.Mints == 1, Counted: true},
-		{Name: "--installation-id: round trips", Want: "<= 1", Got: fmt.Sprintf("%d (%d mint)", byID.APICalls, byID.Mints), Pass: byID.APICalls <= 1 && byID.Mints == 1, Counted: true},
+		// Every mint costs one more round trip since issue 9: the check that GitHub accepts the
+		// new token (it refuses one for a few seconds after minting).
+		{Name: "cold get round trips", Want: "<= 3", Got: fmt.Sprintf("%d (%d mint)", cold.APICalls, cold.Mints), Pass: cold.APICalls <= 3 && cold.Mints == 1, Counted: true},
+		{Name: "installation cached: round trips", Want: "<= 2", Got: fmt.Sprintf("%d (%d mint)", mapped.APICalls, mapped.Mints), Pass: mapped.APICalls <= 2 && mapped.Mints == 1, Counted: true},
+		{Name: "--installation-id: round trips", Want: "<= 2", Got: fmt.Sprintf("%d (%d mint)", byID.APICalls, byID.Mints), Pass: byID.APICalls <= 2 && byID.Mints == 1, Counted: true},
 		{Name: "cache hit round trips", Want: "0", Got: fmt.Sprintf("%d in %d gets", hit.APICalls, hit.Runs), Pass: hit.APICalls == 0, Counted: true},
 		{Name: fmt.Sprintf("%d concurrent cold gets: mints", c.Callers), Want: "1", Got: fmt.Sprintf("%d (%d distinct tokens)", c.Mints, c.Tokens), Pass: c.Mints == 1 && c.Tokens == 1, Counted: true},
 		{Name: fmt.Sprintf("%d concurrent cold gets: slowest wait", c.Callers), Want: "<= lone cold get + 1 round trip", Got: fmt.Sprintf("%.0f ms (lone cold %.0f ms, +%.1f round trips)", c.MaxMS, c.LoneColdMS, c.ExtraWaitRTs), Pass: c.MaxMS <= c.LoneColdMS+c.RoundTripMS},
