@@ -216,3 +216,56 @@ func TestAbuseDetectionIsARateLimit(t *testing.T) {
 		t.Fatalf("with Retry-After: err %v, hits %d, waits %v", err, g.Hits(), sl.Waits())
 	}
 }
+
+// TestAwaitToken: while GitHub refuses a new token (401, or 403 when scoped) the client asks
+// again with short waits, until FreshTokenWait after the mint; other answers end it at once.
+func TestAwaitToken(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		refusals int
+		status   int
+		wantErr  bool
+		hits     int
+	}{
+		{"accepted at once", 0, 401, false, 1},
+		{"401 twice", 2, 401, false, 3},
+		{"403 for a scoped token", 3, 403, false, 4},
+		{"never accepted", 1000, 401, true, -1},
+		{"not found is not lag", 1000, 404, true, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clk := newFakeClock(time.Now().Truncate(time.Second))
+			g := newGH(t, func(w http.ResponseWriter, r *http.Request, n int) {
+				if r.URL.Path != "/installation/repositories" || r.URL.RawQuery != "per_page=1" || r.Header.Get("Authorization") != "Bearer ghs_new" {
+					writeMessage(w, 400, "unexpected request "+r.URL.String())
+					return
+				}
+				if n <= tc.refusals {
+					writeMessage(w, tc.status, "Bad credentials")
+					return
+				}
+				writeJSON(w, 200, map[string]any{"total_count": 1, "repositories": []any{}})
+			})
+			g.clock = clk.Now
+			c, sl := g.client(clk)
+			minted := clk.Now()
+			err := c.AwaitToken(context.Background(), "ghs_new", minted)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("err = %v", err)
+			}
+			if tc.hits >= 0 && g.Hits() != tc.hits {
+				t.Errorf("hits %d; want %d", g.Hits(), tc.hits)
+			}
+			var total time.Duration
+			for _, w := range sl.Waits() {
+				total += w
+			}
+			if total > FreshTokenWait {
+				t.Errorf("waited %s in all (%v); at most %s after the mint", total, sl.Waits(), FreshTokenWait)
+			}
+			if tc.name == "never accepted" && clk.Now().Sub(minted) != FreshTokenWait {
+				t.Errorf("gave up %s after the mint; want %s", clk.Now().Sub(minted), FreshTokenWait)
+			}
+		})
+	}
+}
