@@ -136,7 +136,7 @@ func demo(ctx context.Context, w io.Writer, opt Options) (*Outcome, error) {
 	p.block(string(cfg))
 	p.line("(git also trusts the fake's CA through GIT_SSL_CAINFO, and the helper through SSL_CERT_FILE)")
 
-	// 4. A cold clone: discovery and mint.
+	// 4. A cold clone: discovery, mint, and the check that GitHub accepts the new token.
 	url := srv.URL + "/" + org + "/" + repo
 	srv.ResetCounters()
 	p.step("git clone " + url)
@@ -146,7 +146,7 @@ func demo(ctx context.Context, w io.Writer, opt Options) (*Outcome, error) {
 	}
 	p.block(gitOut)
 	out.ColdAPICalls = srv.APICalls()
-	p.apiCalls(srv, "the helper found the installation and minted a token")
+	p.apiCalls(srv, "the helper found the installation, minted a token and checked that GitHub accepts it")
 	if m := srv.Mints(); len(m) > 0 {
 		last := m[len(m)-1]
 		p.line("the token was minted for repositories %v only", last.Repositories)
