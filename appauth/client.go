@@ -77,8 +77,6 @@ type Client struct {
 
 	mu          sync.Mutex
 	defaultHTTP *http.Client
-	noRedirect  *http.Client // HTTP (or the default) with redirects left to do
-	noRedirFrom *http.Client
 	key         *rsa.PrivateKey
 	jwt         string
 	jwtAt       time.Time
@@ -86,6 +84,9 @@ type Client struct {
 	lastOffset  time.Duration
 	haveOffset  bool
 	app         *App
+
+	noRedirect  *http.Client // HTTP (or the default) with redirects left to do (see sendClient)
+	noRedirFrom *http.Client
 }
 
 // authMode says how a request authenticates.
