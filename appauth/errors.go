@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"regexp"
 	"strings"
@@ -73,6 +74,10 @@ type NetworkError struct {
 // SSL_CERT_FILE". It contains no secret.
 func (e *NetworkError) Error() string {
 	cause := redact(e.Err.Error())
+	var dnsErr *net.DNSError
+	if errors.As(e.Err, &dnsErr) && dnsErr.IsNotFound {
+		return fmt.Sprintf("cannot reach GitHub at %s: the host name %s does not exist (DNS); check --hostname (or --api-url)", e.BaseURL, dnsErr.Name)
+	}
 	if errors.Is(e.Err, context.DeadlineExceeded) {
 		cause = "no answer before the time limit ran out (" + cause + ")"
 	}
@@ -154,4 +159,38 @@ func humanDuration(d time.Duration) string {
 		s = strings.TrimSuffix(s, "0m")
 	}
 	return s
+}
+
+// isNoSuchHost reports a DNS answer that the name does not exist (NXDOMAIN), which retrying
+// does not change; a resolver that timed out or failed is not that.
+func isNoSuchHost(err error) bool {
+	var dnsErr *net.DNSError
+	return errors.As(err, &dnsErr) && dnsErr.IsNotFound
+}
+
+// notifyRetry tells OnRetry, on the first retry of a call only, why and for how long it retries.
+func (c *Client) notifyRetry(ctx context.Context, attempt int, cause string) {
+	if c.OnRetry == nil || attempt != 1 {
+		return
+	}
+	limit := "a few more tries"
+	if left, ok := c.remaining(ctx); ok {
+		limit = "up to " + humanDuration(left)
+	}
+	c.OnRetry(fmt.Sprintf("GitHub did not answer (%s); retrying for %s", oneLine(redact(cause), 200), limit))
+}
+
+// jwtRejectedHint names the likely cause of a 401 to the app's JWT from GitHub's message:
+// "Integration not found" means no app has that id (octokit/authentication-strategies.js#165,
+// actions/create-github-app-token#76); "A JSON web token could not be decoded" means the
+// signature does not verify with the key of the app the id names (octokit/auth-app.js#375), so
+// either the key or the id is another app's.
+func jwtRejectedHint(msg, issuer string) string {
+	switch {
+	case strings.Contains(strings.ToLower(msg), "integration not found"):
+		return fmt.Sprintf("GitHub has no app with id %s: check --app-id (the App ID, or Client ID, on the app's settings page)", issuer)
+	case strings.Contains(strings.ToLower(msg), "could not be decoded"):
+		return fmt.Sprintf("the key does not sign for app %s: check that --app-id is this app's and the key is the app's private key", issuer)
+	}
+	return fmt.Sprintf("check --app-id (%s) and that the key is this app's private key", issuer)
 }

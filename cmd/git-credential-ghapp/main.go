@@ -18,9 +18,12 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/git-credential-ghapp/git-credential-ghapp/internal/harden"
 )
 
 func main() {
+	harden.Process() // first: no core dump or same-user ptrace holds the key or a token
 	os.Exit(run(context.Background(), os.Args[1:], &env{
 		stdin:  os.Stdin,
 		stdout: os.Stdout,
