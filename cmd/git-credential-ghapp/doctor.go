@@ -108,7 +108,9 @@ func (d *doctor) checkGit(o *options) string {
 		d.skip("helper", "needs git")
 		return ""
 	}
-	out, err := exec.Command(gitPath, "version").Output()
+	cmd := exec.Command(gitPath, "version")
+	cmd.Env = gitconfig.ChildEnv(os.Environ())
+	out, err := cmd.Output()
 	version := strings.TrimSpace(string(out))
 	if err != nil {
 		d.fail("git", fmt.Sprintf("%s version failed: %v", gitPath, err), "reinstall git")
