@@ -19,6 +19,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/git-credential-ghapp/git-credential-ghapp/appauth"
 	"github.com/git-credential-ghapp/git-credential-ghapp/internal/harden"
 )
 
@@ -105,6 +106,6 @@ func run(ctx context.Context, args []string, e *env) int {
 		// git may grow new helper operations: an unknown one is not ours to answer.
 		return exitOK
 	}
-	e.errorf("unknown command %q (see git-credential-ghapp --help)", op)
+	e.errorf("unknown command %s (see git-credential-ghapp --help)", appauth.Shown(op))
 	return exitUsage
 }
