@@ -276,3 +276,8 @@ func Shown(s string) string {
 	}
 	return fmt.Sprintf("%q", s)
 }
+
+// Redact returns s with anything that looks like a secret (a PEM private key, a JWT, a GitHub
+// token, an Authorization value) replaced by a placeholder: the last guard on every line the
+// program prints.
+func Redact(s string) string { return redact(s) }

@@ -42,7 +42,7 @@ type env struct {
 
 // errorf prints one line on stderr, prefixed with the program's name.
 func (e *env) errorf(format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
+	msg := appauth.Redact(fmt.Sprintf(format, args...)) // a secret never reaches stderr, whatever quoted it
 	fmt.Fprintf(e.stderr, "git-credential-ghapp: %s\n", oneLine(msg))
 }
 
