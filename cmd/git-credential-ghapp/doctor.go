@@ -28,7 +28,8 @@ git on PATH and its version; the helper git uses for https://HOST/ (or https://H
 parses, where from, file permissions); GitHub accepting the app's JWT (GET /app); this machine's
 clock against GitHub's Date; the app's installations; the cache directory's permissions.
 
-With no --app-id (nor GHAPP_APP_ID), it checks with the options of the helper git would run.
+With no --app-id (nor GHAPP_APP_ID), it checks with the options of the helper git would run,
+for the host of this tool's helper in git's config when no --hostname is given.
 Exit status 0 when every check passes (warnings allowed), 1 otherwise.
 
 Examples:

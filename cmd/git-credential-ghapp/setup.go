@@ -34,15 +34,17 @@ Sets git up to authenticate to HOST (github.com by default) as the GitHub App, i
        credential.https://HOST.useHttpPath = true        (git tells the helper which repository)
 
 Running it again changes nothing. It writes to the global git config (~/.gitconfig) unless told
-otherwise.
+otherwise. The helper is "ghapp" when git-credential-ghapp on PATH is this program, else this
+program's absolute path. It warns about a helper after it that would store the tokens.
 
   --global         write to the global git config (the default)
   --local          write to the current repository's .git/config
   --file PATH      write to the git config file PATH
   --owner OWNER    use the app only for https://HOST/OWNER/... (other owners keep their helpers)
   --dry-run        check the key and print the git config commands, but store and write nothing
-  --remove         take out the lines setup wrote (the helper, and useHttpPath unless another
-                   helper for the host remains); the stored key stays (see key remove)
+  --remove         take out the lines setup wrote: the helper of --app-id (or of the only app
+                   configured for the URL), and useHttpPath if setup set it and no other helper
+                   for the host remains; the stored key stays (see key remove)
 
 Examples:
   git-credential-ghapp setup --app-id 123 --key-file ~/Downloads/my-app.2024-01-01.private-key.pem

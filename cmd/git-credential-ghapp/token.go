@@ -17,9 +17,13 @@ import (
 const tokenUsage = `usage: git-credential-ghapp [OPTIONS] token [OWNER/REPO | URL] [--json]
 
 Prints an installation access token, found and scoped exactly as for git's requests: for the
-repository named (a token for it alone, unless --scope installation), or with none named for
---owner's installation or the app's only one. A cached token is reused while it has at least
+repository named (a token for it alone, unless --scope installation). A token for a whole
+installation (OWNER alone, or nothing named: --owner's installation or the app's only one) is
+given only with --scope installation. A cached token is reused while it has at least
 --min-lifetime left. The token alone goes to stdout, followed by a newline.
+
+With no --app-id (nor GHAPP_APP_ID), the app, host and key are those of the helper setup wrote
+to git's config.
 
   --json    print a JSON object instead: token, expires_at, installation_id, permissions,
             repositories, repository_selection, host, app_id
