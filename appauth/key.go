@@ -262,11 +262,12 @@ var ErrKeyInPath = errors.New("--key-file (or GHAPP_PRIVATE_KEY_FILE) holds PEM 
 	"or save it to a file and pass that file's path")
 
 // LooksLikeKey reports whether s, given where a path or a name belongs, looks like a private key
-// (or a token) rather than a path: it holds a PEM armour line, a line break, or is a long run of
-// base64 with no path separator. Callers must then never print s.
+// (or a token, or a JWT) rather than a path: it holds a PEM armour line or a line break, is a
+// long run of base64, or matches what redaction removes. Callers must then never print s. (A
+// literal `\n` is not enough: Windows paths such as C:\new\app.pem hold one.)
 func LooksLikeKey(s string) bool {
-	if strings.Contains(s, "-----BEGIN") || strings.Contains(s, "PRIVATE KEY") || strings.ContainsAny(s, "\n\r") ||
-		strings.Contains(s, `\n`) {
+	if strings.Contains(s, "-----BEGIN") || strings.Contains(s, "-----END") || strings.Contains(s, "PRIVATE KEY-----") ||
+		strings.ContainsAny(s, "\n\r") {
 		return true
 	}
 	if len(s) >= 256 && !strings.ContainsAny(s, " \\") {

@@ -100,3 +100,12 @@ func testPEM(t *testing.T) []byte {
 }
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+// Paths are paths, Windows ones included.
+func TestLooksLikeKeyLeavesPaths(t *testing.T) {
+	for _, p := range []string{`C:\Users\nick\new\app.pem`, "/home/me/.config/git-credential-ghapp/123.pem", "~/Downloads/my-app.2026-11-25.private-key.pem"} {
+		if LooksLikeKey(p) {
+			t.Errorf("LooksLikeKey(%q) = true", p)
+		}
+	}
+}

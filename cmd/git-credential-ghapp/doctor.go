@@ -236,12 +236,13 @@ func hostnameGiven(e *env, o *options) bool {
 // configuredHelper returns the options of the helper of this tool that git's configuration
 // (every file git reads) has, and the URL it is configured for: for host, or for any host when
 // host is "". It returns nil
-// when there is none, and an error naming them when there are several different ones. Only
+// when there is none (or git cannot tell), and an error naming them when there are several
+// different ones. Only
 // commands for people call it: git's own operations never read git's configuration.
 func configuredHelper(e *env, host string) (*options, string, error) {
 	entries, err := gitconfig.Git{}.Entries(gitconfig.Effective(), gitconfig.CredentialPattern, false)
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil // no git, or a config git cannot read: no helper to take options from (doctor says why)
 	}
 	type found struct {
 		o   *options
