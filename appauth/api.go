@@ -404,13 +404,7 @@ func (c *Client) FindInstallation(ctx context.Context, owner, repo string) (*Ins
 		names = append(names, in.Account.Login)
 	}
 	sort.Strings(names)
-	shown := names
-	if len(shown) > 10 {
-		shown = append(shown[:10:10], fmt.Sprintf("and %d more", len(names)-10))
-	}
-	return nil, explain(ErrSeveralInstallations,
-		"the GitHub App is installed on %d accounts (%s) and the request names none: run `git config --global "+
-			"credential.useHttpPath true` so git passes the repository path, or pass --owner", len(all), strings.Join(shown, ", "))
+	return nil, &SeveralInstallationsError{Accounts: names, Host: hostOfAPI(c.baseURL())}
 }
 
 // CreateToken mints an installation access token (POST /app/installations/{id}/access_tokens),

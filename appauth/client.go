@@ -69,6 +69,10 @@ type Client struct {
 	OnClockOffset func(time.Duration)
 	// Trace, if set, receives one line per request, retry and wait. It never receives a secret.
 	Trace func(msg string)
+	// OnRetry, if set, receives one line for people the first time a call retries a network
+	// error or a 5xx ("GitHub did not answer (CAUSE); retrying for up to 28s"), so that an
+	// interactive command does not wait in silence. It never receives a secret.
+	OnRetry func(msg string)
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 	// Sleep waits for d or until ctx is done (then it returns ctx's error); nil means a real
@@ -327,6 +331,7 @@ func (c *Client) do(ctx context.Context, r request) (*response, error) {
 			if !c.fits(ctx, wait, maxBackoff) {
 				return nil, netErr
 			}
+			c.notifyRetry(ctx, attempt, redact(causeOf(err).Error()))
 			c.trace("%s %s: %v; retrying in %s", r.method, pathOnly(r.path), redact(causeOf(err).Error()), wait)
 			if c.sleep(ctx, wait) != nil {
 				return nil, netErr
@@ -357,6 +362,7 @@ func (c *Client) do(ctx context.Context, r request) (*response, error) {
 				return nil, explain(apiErr, "%s (gave up after %d attempts); GitHub seems to be having trouble, try again later",
 					apiErr.Error(), attempt)
 			}
+			c.notifyRetry(ctx, attempt, fmt.Sprintf("%d %s", resp.status, http.StatusText(resp.status)))
 			c.trace("%s %s: %d; retrying in %s", r.method, pathOnly(r.path), resp.status, wait)
 			if err := c.sleep(ctx, wait); err != nil {
 				return nil, explain(apiErr, "%s (gave up after %d attempts: %v)", apiErr.Error(), attempt, err)
@@ -389,8 +395,7 @@ func (c *Client) do(ctx context.Context, r request) (*response, error) {
 				"(older GitHub Enterprise Server releases accept only the App ID)", c.Issuer, apiErr.Message)
 
 		case resp.status == http.StatusUnauthorized && r.auth == authApp:
-			return nil, explain(apiErr, "GitHub rejected the app's JWT (%s): is this the private key of app %s?",
-				apiErr.Message, c.Issuer)
+			return nil, explain(apiErr, "GitHub rejected the app's JWT (%s): %s", apiErr.Message, jwtRejectedHint(apiErr.Message, c.Issuer))
 
 		case resp.status == http.StatusUnauthorized && r.auth == authToken:
 			return nil, explain(apiErr, "GitHub rejected the installation token (%s): it has expired or was revoked",
@@ -720,7 +725,7 @@ func causeOf(err error) error {
 }
 
 // isPermanentNetError reports transport errors that retrying cannot fix: an untrusted or
-// mismatched certificate.
+// mismatched certificate, a host name that does not exist.
 func isPermanentNetError(err error) bool {
 	var (
 		verr *tls.CertificateVerificationError
@@ -728,7 +733,8 @@ func isPermanentNetError(err error) bool {
 		herr x509.HostnameError
 		cerr x509.CertificateInvalidError
 	)
-	return errors.As(err, &verr) || errors.As(err, &uerr) || errors.As(err, &herr) || errors.As(err, &cerr)
+	return errors.As(err, &verr) || errors.As(err, &uerr) || errors.As(err, &herr) || errors.As(err, &cerr) ||
+		isNoSuchHost(err)
 }
 
 // decode unmarshals a response body into v.

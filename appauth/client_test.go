@@ -469,9 +469,10 @@ func TestRejectedJWT(t *testing.T) {
 		key    func(testing.TB) *rsa.PrivateKey
 		issuer string
 		msg    string
+		hint   string
 	}{
-		{"wrong key", otherKey, "12345", "A JSON web token could not be decoded"},
-		{"wrong app", testKey, "999", "Integration not found"},
+		{"wrong key", otherKey, "12345", "A JSON web token could not be decoded", "the key does not sign for app 12345: check that --app-id is this app's and the key is the app's private key"},
+		{"wrong app", testKey, "999", "Integration not found", "GitHub has no app with id 999: check --app-id (the App ID, or Client ID, on the app's settings page)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var g *ghServer
@@ -484,7 +485,7 @@ func TestRejectedJWT(t *testing.T) {
 			c.Issuer = tc.issuer
 			c.Key = func() (*rsa.PrivateKey, error) { return tc.key(t), nil }
 			_, err := c.App(context.Background())
-			want := "GitHub rejected the app's JWT (" + tc.msg + "): is this the private key of app " + tc.issuer + "?"
+			want := "GitHub rejected the app's JWT (" + tc.msg + "): " + tc.hint
 			if err == nil || err.Error() != want {
 				t.Fatalf("err = %v\nwant %s", err, want)
 			}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
@@ -73,6 +75,10 @@ type NetworkError struct {
 // SSL_CERT_FILE". It contains no secret.
 func (e *NetworkError) Error() string {
 	cause := redact(e.Err.Error())
+	var dnsErr *net.DNSError
+	if errors.As(e.Err, &dnsErr) && dnsErr.IsNotFound {
+		return fmt.Sprintf("cannot reach GitHub at %s: the host name %s does not exist (DNS); check --hostname (or --api-url)", e.BaseURL, dnsErr.Name)
+	}
 	if errors.Is(e.Err, context.DeadlineExceeded) {
 		cause = "no answer before the time limit ran out (" + cause + ")"
 	}
@@ -155,3 +161,123 @@ func humanDuration(d time.Duration) string {
 	}
 	return s
 }
+
+// isNoSuchHost reports a DNS answer that the name does not exist (NXDOMAIN), which retrying
+// does not change; a resolver that timed out or failed is not that.
+func isNoSuchHost(err error) bool {
+	var dnsErr *net.DNSError
+	return errors.As(err, &dnsErr) && dnsErr.IsNotFound
+}
+
+// notifyRetry tells OnRetry, on the first retry of a call only, why and for how long it retries.
+func (c *Client) notifyRetry(ctx context.Context, attempt int, cause string) {
+	if c.OnRetry == nil || attempt != 1 {
+		return
+	}
+	limit := "a few more tries"
+	if left, ok := c.remaining(ctx); ok {
+		limit = "up to " + humanDuration(left)
+	}
+	c.OnRetry(fmt.Sprintf("GitHub did not answer (%s); retrying for %s", oneLine(redact(cause), 200), limit))
+}
+
+// jwtRejectedHint names the likely cause of a 401 to the app's JWT from GitHub's message:
+// "Integration not found" means no app has that id (octokit/authentication-strategies.js#165,
+// actions/create-github-app-token#76); "A JSON web token could not be decoded" means the
+// signature does not verify with the key of the app the id names (octokit/auth-app.js#375), so
+// either the key or the id is another app's.
+func jwtRejectedHint(msg, issuer string) string {
+	switch {
+	case strings.Contains(strings.ToLower(msg), "integration not found"):
+		return fmt.Sprintf("GitHub has no app with id %s: check --app-id (the App ID, or Client ID, on the app's settings page)", issuer)
+	case strings.Contains(strings.ToLower(msg), "could not be decoded"):
+		return fmt.Sprintf("the key does not sign for app %s: check that --app-id is this app's and the key is the app's private key", issuer)
+	}
+	return fmt.Sprintf("check --app-id (%s) and that the key is this app's private key", issuer)
+}
+
+// SeveralInstallationsError is FindInstallation's error when the request names no account and
+// the app has several installations. errors.Is(err, ErrSeveralInstallations) holds for it. Its
+// text is for git's requests (make git send the repository's path); a command that is not run
+// by git says its own fix with Accounts.
+type SeveralInstallationsError struct {
+	// Accounts are the installations' account logins, sorted.
+	Accounts []string
+	// Host is the git host the API serves (e.g. "github.com"), "" when unknown.
+	Host string
+}
+
+// Error names the accounts and says to set useHttpPath for the host, or to pass --owner.
+func (e *SeveralInstallationsError) Error() string {
+	key := "credential.useHttpPath"
+	if e.Host != "" {
+		key = "credential.https://" + e.Host + ".useHttpPath"
+	}
+	return fmt.Sprintf("the GitHub App is installed on %d accounts (%s) and the request names none: run `git config --global %s true` "+
+		"so git passes the repository path, or pass --owner", len(e.Accounts), e.AccountList(), key)
+}
+
+// Is makes errors.Is(err, ErrSeveralInstallations) true.
+func (e *SeveralInstallationsError) Is(target error) bool { return target == ErrSeveralInstallations }
+
+// AccountList is the accounts for a message: the first ten, then "and N more".
+func (e *SeveralInstallationsError) AccountList() string {
+	shown := e.Accounts
+	if len(shown) > 10 {
+		shown = append(shown[:10:10], fmt.Sprintf("and %d more", len(e.Accounts)-10))
+	}
+	return strings.Join(shown, ", ")
+}
+
+// hostOfAPI is the git host whose REST API base is base (the inverse of APIBaseURL), "" when
+// base is none of the forms APIBaseURL makes.
+func hostOfAPI(base string) string {
+	u, err := url.Parse(base)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	switch h := strings.ToLower(u.Host); {
+	case h == "api.github.com":
+		return "github.com"
+	case strings.HasPrefix(h, "api.") && strings.HasSuffix(h, ".ghe.com"):
+		return strings.TrimPrefix(h, "api.")
+	case strings.TrimSuffix(u.Path, "/") == "/api/v3":
+		return h
+	}
+	return ""
+}
+
+// Shown returns a value given by a person or git (a flag, an environment variable, a path, a
+// URL) as an error message may quote it: %q-quoted and cut to 100 characters, except that a
+// value that looks like a private key or a token (LooksLikeKey) is not shown at all, and a URL's
+// password is replaced by "xxxxx". Every error that repeats such a value goes through it.
+func Shown(s string) string {
+	if LooksLikeKey(s) {
+		return "(a value that looks like a private key or a token: not shown)"
+	}
+	if i := strings.Index(s, "://"); i >= 0 {
+		if u, err := url.Parse(s); err == nil && u.User != nil {
+			name := u.User.Username()
+			if len(name) > 39 { // longer than any GitHub login: it may be a token
+				name = "xxxxx"
+			}
+			if _, has := u.User.Password(); has {
+				u.User = url.UserPassword(name, "xxxxx")
+			} else {
+				u.User = url.User(name)
+			}
+			s = u.String()
+		} else if at := strings.LastIndex(s, "@"); err != nil && at > i {
+			s = s[:i+3] + "xxxxx" + s[at:] // unparsable: hide whatever comes before the @
+		}
+	}
+	if r := []rune(s); len(r) > 100 {
+		s = string(r[:100]) + "..."
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+// Redact returns s with anything that looks like a secret (a PEM private key, a JWT, a GitHub
+// token, an Authorization value) replaced by a placeholder: the last guard on every line the
+// program prints.
+func Redact(s string) string { return redact(s) }

@@ -16,12 +16,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 )
 
 // maxKeyFileBytes bounds how much of a key file is read; a PEM RSA key is a few KiB.
@@ -212,6 +214,9 @@ type KeySource struct {
 func (ks KeySource) Load() (*rsa.PrivateKey, string, error) {
 	switch {
 	case ks.File != "":
+		if LooksLikeKey(ks.File) {
+			return nil, "", ErrKeyInPath
+		}
 		path := expandHome(ks.File)
 		where := "file " + path
 		data, err := readKeyFile(path)
@@ -251,14 +256,42 @@ func (ks KeySource) Load() (*rsa.PrivateKey, string, error) {
 const noKeyMessage = "no private key for the GitHub App: pass --key-file PATH (or set GHAPP_PRIVATE_KEY_FILE " +
 	"or GHAPP_PRIVATE_KEY), or run `git-credential-ghapp setup` to store it in the OS keyring"
 
+// ErrKeyInPath is returned when the key file's path (--key-file, GHAPP_PRIVATE_KEY_FILE) holds
+// the key itself. Its text never repeats the value.
+var ErrKeyInPath = errors.New("--key-file (or GHAPP_PRIVATE_KEY_FILE) holds PEM text, not a path: put it in GHAPP_PRIVATE_KEY, " +
+	"or save it to a file and pass that file's path")
+
+// LooksLikeKey reports whether s, given where a path or a name belongs, looks like a private key
+// (or a token, or a JWT) rather than a path: it holds a PEM armour line or a line break, is a
+// long run of base64, or matches what redaction removes. Callers must then never print s. (A
+// literal `\n` is not enough: Windows paths such as C:\new\app.pem hold one.)
+func LooksLikeKey(s string) bool {
+	if strings.Contains(s, "-----BEGIN") || strings.Contains(s, "-----END") || strings.Contains(s, "PRIVATE KEY-----") ||
+		strings.ContainsAny(s, "\n\r") {
+		return true
+	}
+	if len(s) >= 256 && !strings.ContainsAny(s, " \\") {
+		if _, ok := decodeBase64(s); ok {
+			return true
+		}
+	}
+	return redact(s) != s
+}
+
 func readKeyFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read the private key: %w; check --key-file (or GHAPP_PRIVATE_KEY_FILE) names the .pem you downloaded for the app", err)
+		return nil, keyFileOpenError(path, err)
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		return nil, fmt.Errorf("the private key path %s is a directory: pass the .pem file itself (GitHub names it APP.DATE.private-key.pem)", path)
+	}
 	data, err := io.ReadAll(io.LimitReader(f, maxKeyFileBytes+1))
 	if err != nil {
+		if errors.Is(err, syscall.EISDIR) {
+			return nil, fmt.Errorf("the private key path %s is a directory: pass the .pem file itself (GitHub names it APP.DATE.private-key.pem)", path)
+		}
 		return nil, fmt.Errorf("cannot read the private key file %s: %w", path, err)
 	}
 	if len(data) > maxKeyFileBytes {
@@ -295,4 +328,21 @@ func KeyFileWarning(path string) string {
 	}
 	return fmt.Sprintf("warning: the private key file %s can be read or changed by other users (mode %04o); run: chmod 600 %s",
 		path, perm, path)
+}
+
+// keyFileOpenError explains why the key file cannot be opened: missing, or not readable by this
+// user (then with the file's mode and owner, and the fix).
+func keyFileOpenError(path string, err error) error {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("cannot read the private key: %s does not exist; check --key-file (or GHAPP_PRIVATE_KEY_FILE) names the .pem you downloaded for the app", path)
+	case errors.Is(err, fs.ErrPermission):
+		fi, serr := os.Stat(path)
+		if serr != nil {
+			return fmt.Errorf("cannot read the private key file %s: permission denied (a directory on the way cannot be searched by this user?)", path)
+		}
+		return fmt.Errorf("cannot read the private key file %s: permission denied (mode %04o, %s); make it readable by the user git runs as, and by nobody else: chown that user and chmod 600 it",
+			path, fi.Mode().Perm(), describeOwner(fi))
+	}
+	return fmt.Errorf("cannot read the private key file %s: %w", path, errors.Unwrap(err))
 }

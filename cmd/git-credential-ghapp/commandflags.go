@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/git-credential-ghapp/git-credential-ghapp/appauth"
 )
 
 // globalFlagNames are the global options a command may also take after its name, e.g.
@@ -110,7 +112,7 @@ func tooManyOperands(e *env, name string, operands []string, max int) bool {
 	if len(operands) <= max {
 		return false
 	}
-	e.errorf("%s: unexpected argument %q (see git-credential-ghapp %s --help)", name, operands[max], name)
+	e.errorf("%s: unexpected argument %s (see git-credential-ghapp %s --help)", name, appauth.Shown(operands[max]), name)
 	return true
 }
 

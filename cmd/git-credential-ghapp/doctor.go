@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,7 +28,8 @@ git on PATH and its version; the helper git uses for https://HOST/ (or https://H
 parses, where from, file permissions); GitHub accepting the app's JWT (GET /app); this machine's
 clock against GitHub's Date; the app's installations; the cache directory's permissions.
 
-With no --app-id (nor GHAPP_APP_ID), it checks with the options of the helper git would run.
+With no --app-id (nor GHAPP_APP_ID), it checks with the options of the helper git would run,
+for the host of this tool's helper in git's config when no --hostname is given.
 Exit status 0 when every check passes (warnings allowed), 1 otherwise.
 
 Examples:
@@ -74,6 +76,14 @@ func runDoctor(ctx context.Context, e *env, o *options, args []string) int {
 	d := &doctor{e: e}
 	ctx, cancel := context.WithTimeout(ctx, requestDeadline)
 	defer cancel()
+	if o.AppID == "" && !hostnameGiven(e, o) {
+		// No host named: check the host git's config has this tool's helper for.
+		if ho, _, err := configuredHelper(e, ""); err == nil && ho != nil && ho.Hostname != o.Hostname {
+			c := *o
+			c.Hostname, c.APIURL = ho.Hostname, ho.APIURL
+			o = &c
+		}
+	}
 
 	helper := d.checkGit(o)
 	if o.AppID == "" && helper != "" {
@@ -108,7 +118,9 @@ func (d *doctor) checkGit(o *options) string {
 		d.skip("helper", "needs git")
 		return ""
 	}
-	out, err := exec.Command(gitPath, "version").Output()
+	cmd := exec.Command(gitPath, "version")
+	cmd.Env = gitconfig.ChildEnv(os.Environ())
+	out, err := cmd.Output()
 	version := strings.TrimSpace(string(out))
 	if err != nil {
 		d.fail("git", fmt.Sprintf("%s version failed: %v", gitPath, err), "reinstall git")
@@ -163,6 +175,9 @@ func (d *doctor) checkGit(o *options) string {
 		d.ok("helper", "%s (%s)", helpers[0].Value, origin(&helpers[0]))
 		helper = helpers[0].Value
 	}
+	for _, later := range helpersAfterOurs(helpers) {
+		d.warn("stored tokens", storingHelperWarning(later, probe), "")
+	}
 
 	if v, set, err := git.URLBool("credential.useHttpPath", probe); err != nil || !set || !v {
 		d.warn("useHttpPath", "git does not tell the helper which repository a request is for, so tokens cover the whole installation and an app installed on several accounts needs --owner",
@@ -172,9 +187,15 @@ func (d *doctor) checkGit(o *options) string {
 	}
 	if words, err := gitconfig.SplitCommand(helper); err == nil && len(words) > 0 && words[0] == "ghapp" {
 		if p, err := exec.LookPath("git-credential-ghapp"); err != nil {
-			d.fail("PATH", "git-credential-ghapp is not on PATH, so git cannot run the helper \"ghapp\"", "add the directory it is installed in (e.g. ~/.local/bin) to PATH")
+			d.fail("PATH", "git-credential-ghapp is not on PATH, so git cannot run the helper \"ghapp\"", "add the directory it is installed in (e.g. ~/.local/bin) to PATH, or run setup again to name the program by its path")
 		} else {
 			d.ok("PATH", "git runs %s", p)
+		}
+	} else if err == nil && len(words) > 0 {
+		if fi, err := os.Stat(words[0]); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 && runtime.GOOS != "windows" {
+			d.fail("program", "the helper names "+words[0]+", which is not an executable file", "run setup again from the installed program")
+		} else {
+			d.ok("program", "git runs %s", words[0])
 		}
 	}
 	return helper
@@ -196,6 +217,78 @@ func origin(e *gitconfig.Entry) string {
 		return p
 	}
 	return e.Origin
+}
+
+// hostnameGiven reports whether the host was named (--hostname, GHAPP_HOSTNAME) rather than
+// left to its default.
+func hostnameGiven(e *env, o *options) bool {
+	if strings.TrimSpace(e.getenv("GHAPP_HOSTNAME")) != "" {
+		return true
+	}
+	for _, f := range o.flags {
+		if f == "-hostname" || f == "--hostname" || strings.HasPrefix(f, "-hostname=") || strings.HasPrefix(f, "--hostname=") {
+			return true
+		}
+	}
+	return false
+}
+
+// configuredHelper returns the options of the helper of this tool that git's configuration
+// (every file git reads) has, and the URL it is configured for: for host, or for any host when
+// host is "". It returns nil
+// when there is none (or git cannot tell), and an error naming them when there are several
+// different ones. Only
+// commands for people call it: git's own operations never read git's configuration.
+func configuredHelper(e *env, host string) (*options, string, error) {
+	entries, err := gitconfig.Git{}.Entries(gitconfig.Effective(), gitconfig.CredentialPattern, false)
+	if err != nil {
+		return nil, "", nil // no git, or a config git cannot read: no helper to take options from (doctor says why)
+	}
+	type found struct {
+		o   *options
+		url string
+	}
+	var all []found
+	seen := map[string]bool{}
+	for _, en := range entries {
+		sub, ok := strings.CutPrefix(en.Key, "credential.")
+		if !ok || !strings.HasSuffix(strings.ToLower(sub), ".helper") || !gitconfig.IsOwnHelper(en.Value) {
+			continue
+		}
+		ho, err := helperOptions(en.Value, func(k string) string {
+			if k == "HOME" {
+				return e.getenv(k) // for a ~/ key path; the line's options alone, not GHAPP_*
+			}
+			return ""
+		})
+		if err != nil || ho.AppID == "" {
+			continue
+		}
+		id := ho.AppID + "\x00" + ho.Hostname + "\x00" + ho.APIURL + "\x00" + ho.KeyFile
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		all = append(all, found{ho, sub[:len(sub)-len(".helper")]})
+	}
+	var match []found
+	for _, f := range all {
+		if host != "" && !strings.EqualFold(f.o.Hostname, host) {
+			continue
+		}
+		match = append(match, f)
+	}
+	switch len(match) {
+	case 0:
+		return nil, "", nil
+	case 1:
+		return match[0].o, match[0].url, nil
+	}
+	var names []string
+	for _, f := range match {
+		names = append(names, "app "+f.o.AppID+" for "+f.url)
+	}
+	return nil, "", fmt.Errorf("git's config has helpers of several apps (%s): say which with --app-id (and --hostname)", strings.Join(names, ", "))
 }
 
 // helperOptions reads the options of a helper command such as "ghapp --app-id 1 --key-file P".
@@ -260,6 +353,7 @@ func (d *doctor) checkGitHub(ctx context.Context, o *options, key *rsa.PrivateKe
 		return
 	}
 	client := newClient(d.e, o)
+	client.OnRetry = retryNotice(d.e)
 	client.Key = func() (*rsa.PrivateKey, error) { return key, nil }
 	app, err := client.App(ctx)
 	if err != nil {
@@ -346,4 +440,40 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// withConfiguredApp returns o, or, when o names no app (no --app-id, no GHAPP_APP_ID), o with
+// the app, host, API and key of the helper that setup wrote to git's configuration (for o's host
+// when --hostname or GHAPP_HOSTNAME names one), so that token, installations and revoke work
+// after setup without repeating its flags. Flags and variables given still win.
+func withConfiguredApp(e *env, o *options) (*options, error) {
+	if o.AppID != "" {
+		return o, nil
+	}
+	host := ""
+	if hostnameGiven(e, o) {
+		host = o.Hostname
+	}
+	ho, url, err := configuredHelper(e, host)
+	if err != nil || ho == nil {
+		return o, err
+	}
+	c := *o
+	c.AppID = ho.AppID
+	if !hostnameGiven(e, o) {
+		c.Hostname = ho.Hostname
+	}
+	if c.APIURL == appauth.APIBaseURL(o.Hostname) {
+		c.APIURL = ho.APIURL
+	}
+	if c.KeyFile == "" && c.KeyPEM == "" {
+		c.KeyFile = ho.KeyFile
+	}
+	if c.Owner == "" {
+		// A helper set up with --owner serves https://HOST/OWNER: that account.
+		if rest, ok := strings.CutPrefix(strings.ToLower(url), "https://"+strings.ToLower(c.Hostname)+"/"); ok && rest != "" {
+			c.Owner, _, _ = strings.Cut(url[len(url)-len(rest):], "/")
+		}
+	}
+	return &c, nil
 }

@@ -42,13 +42,20 @@ func runInstallations(ctx context.Context, e *env, o *options, args []string) in
 	if tooManyOperands(e, "installations", operands, 0) {
 		return exitUsage
 	}
+	o, err := withConfiguredApp(e, o)
+	if err != nil {
+		e.errorf("installations: %v", err)
+		return exitUsage
+	}
 	if o.AppID == "" {
 		e.errorf("installations: %v", errNoAppID)
 		return exitUsage
 	}
 	ctx, cancel := context.WithTimeout(ctx, requestDeadline)
 	defer cancel()
-	insts, err := newClient(e, o).Installations(ctx)
+	client := newClient(e, o)
+	client.OnRetry = retryNotice(e)
+	insts, err := client.Installations(ctx)
 	if err != nil {
 		e.errorf("%v", err)
 		return exitFail

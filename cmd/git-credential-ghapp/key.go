@@ -43,7 +43,7 @@ func runKey(_ context.Context, e *env, o *options, args []string) int {
 	}
 	sub := args[0]
 	if sub != "import" && sub != "remove" {
-		e.errorf("key: unknown subcommand %q: use import or remove (see git-credential-ghapp key --help)", sub)
+		e.errorf("key: unknown subcommand %s: use import or remove (see git-credential-ghapp key --help)", appauth.Shown(sub))
 		return exitUsage
 	}
 	f := newFlags("key "+sub, keyUsage, true)
@@ -75,7 +75,8 @@ func keyImport(e *env, o *options) int {
 		return exitFail
 	}
 	if err := appauth.KeyringSet(o.AppID, encodeKey(key)); err != nil {
-		e.errorf("key import: %v", err)
+		e.errorf("key import: %v; without an OS keyring, keep the key in a file only you can read and pass --key-file PATH "+
+			"(or set GHAPP_PRIVATE_KEY), or run setup, which keeps such a copy for you", err)
 		return exitFail
 	}
 	fmt.Fprintf(e.stdout, "stored the private key of app %s (from %s) in the OS keyring\n", o.AppID, from)
@@ -108,7 +109,12 @@ func keyRemove(e *env, o *options) int {
 		return exitFail
 	}
 	if keyringErr != nil && !removed {
-		e.errorf("key remove: %v", keyringErr)
+		copyNote := ""
+		if path != "" {
+			copyNote = ", and there is no copy in " + path
+		}
+		e.errorf("key remove: %v%s; if the key is in a keyring, unlock it (or start its service) and run this again, "+
+			"or delete the entry %s/%s with the keyring's own tool", keyringErr, copyNote, appauth.KeyringService, o.AppID)
 		return exitFail
 	}
 	if !removed {
@@ -127,7 +133,7 @@ func encodeKey(key *rsa.PrivateKey) []byte {
 // $XDG_CONFIG_HOME/git-credential-ghapp/ID.pem (else the platform's configuration directory).
 func keyCopyPath(e *env, appID string) (string, error) {
 	if !safeFileName(appID) {
-		return "", fmt.Errorf("the app id %q cannot name a file: use the numeric App ID or the Client ID", appID)
+		return "", fmt.Errorf("the app id %s cannot name a file: use the numeric App ID or the Client ID", appauth.Shown(appID))
 	}
 	dir := e.getenv("XDG_CONFIG_HOME")
 	if dir == "" || !filepath.IsAbs(dir) {

@@ -18,9 +18,13 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/git-credential-ghapp/git-credential-ghapp/appauth"
+	"github.com/git-credential-ghapp/git-credential-ghapp/internal/harden"
 )
 
 func main() {
+	harden.Process() // first: no core dump or same-user ptrace holds the key or a token
 	os.Exit(run(context.Background(), os.Args[1:], &env{
 		stdin:  os.Stdin,
 		stdout: os.Stdout,
@@ -38,7 +42,7 @@ type env struct {
 
 // errorf prints one line on stderr, prefixed with the program's name.
 func (e *env) errorf(format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
+	msg := appauth.Redact(fmt.Sprintf(format, args...)) // a secret never reaches stderr, whatever quoted it
 	fmt.Fprintf(e.stderr, "git-credential-ghapp: %s\n", oneLine(msg))
 }
 
@@ -102,6 +106,6 @@ func run(ctx context.Context, args []string, e *env) int {
 		// git may grow new helper operations: an unknown one is not ours to answer.
 		return exitOK
 	}
-	e.errorf("unknown command %q (see git-credential-ghapp --help)", op)
+	e.errorf("unknown command %s (see git-credential-ghapp --help)", appauth.Shown(op))
 	return exitUsage
 }

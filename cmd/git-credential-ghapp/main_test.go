@@ -58,6 +58,17 @@ func setupWorld(e *testscript.Env) error {
 	for k, v := range vars {
 		e.Setenv(k, v)
 	}
+	// $HELPER_BIN is the helper testscript put on PATH; $PATH_WITHOUT_HELPER is PATH without its
+	// directory, for scenarios about a helper installed off PATH.
+	var rest []string
+	for _, dir := range filepath.SplitList(e.Getenv("PATH")) {
+		if p := filepath.Join(dir, "git-credential-ghapp"); e.Getenv("HELPER_BIN") == "" && fileExists(p) {
+			e.Setenv("HELPER_BIN", p)
+			continue
+		}
+		rest = append(rest, dir)
+	}
+	e.Setenv("PATH_WITHOUT_HELPER", strings.Join(rest, string(filepath.ListSeparator)))
 	return nil
 }
 
@@ -142,6 +153,7 @@ func startWorld(dir string) (*world, map[string]string, error) {
 //	fake lag D                  GitHub refuses new tokens for D after minting (replication lag)
 //	fake appid-only             the server refuses a Client ID as JWT issuer (older GHES)
 //	(fault also takes message=TEXT: the JSON body's message)
+//	fake pem NAME LINENAME      set $NAME to ci-bot's private key (PEM), $LINENAME to its first base64 line
 func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
 	w := ts.Value(fakeKey{}).(*world)
 	if len(args) == 0 {
@@ -305,6 +317,13 @@ func cmdFake(ts *testscript.TestScript, neg bool, args []string) {
 		for i := 1; i <= n; i++ {
 			w.insts = append(w.insts, srv.Install(app, args[3]+strconv.Itoa(i), "User", map[string]string{"metadata": "read"}))
 		}
+	case "pem":
+		if len(args) != 3 {
+			ts.Fatalf("usage: fake pem NAME LINENAME")
+		}
+		pem := string(w.apps["ci-bot"].PEM)
+		ts.Setenv(args[1], pem)
+		ts.Setenv(args[2], strings.Split(pem, "\n")[1])
 	case "env":
 		toks := srv.Tokens()
 		if len(toks) == 0 {
@@ -345,4 +364,9 @@ func describeRequests(srv *fakegithub.Server) string {
 		fmt.Fprintf(&b, "\n  %s %d", r.Route, r.Status)
 	}
 	return b.String()
+}
+
+func fileExists(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular()
 }

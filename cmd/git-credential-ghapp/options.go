@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -116,17 +117,19 @@ func parseOptions(args []string, getenv func(string) string) (*options, []string
 		o.Hostname = "github.com"
 	}
 	if strings.ContainsAny(o.Hostname, "/@ \t") {
-		return nil, nil, fmt.Errorf("--hostname %q is not a host name (write it without https:// or a path)", o.Hostname)
+		return nil, nil, fmt.Errorf("--hostname %s is not a host name (write it without https:// or a path)", appauth.Shown(o.Hostname))
 	}
 	if o.APIURL == "" {
 		o.APIURL = appauth.APIBaseURL(o.Hostname)
 	} else if !strings.HasPrefix(o.APIURL, "https://") {
-		return nil, nil, fmt.Errorf("--api-url %q must start with https://", o.APIURL)
+		return nil, nil, fmt.Errorf("--api-url %s must start with https://", appauth.Shown(o.APIURL))
+	} else if u, err := url.Parse(o.APIURL); err != nil || u.User != nil {
+		return nil, nil, fmt.Errorf("--api-url %s must be a URL without a user name or password", appauth.Shown(o.APIURL))
 	}
 	if s := pick(instID, "GHAPP_INSTALLATION_ID"); s != "" {
 		id, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || id <= 0 {
-			return nil, nil, fmt.Errorf("--installation-id %q is not a positive number", s)
+			return nil, nil, fmt.Errorf("--installation-id %s is not a positive number", appauth.Shown(s))
 		}
 		o.InstallationID = id
 	}
@@ -140,7 +143,7 @@ func parseOptions(args []string, getenv func(string) string) (*options, []string
 	if s := pick(minLife, "GHAPP_MIN_LIFETIME"); s != "" {
 		d, err := time.ParseDuration(s)
 		if err != nil || d < 0 || d > time.Hour {
-			return nil, nil, fmt.Errorf("--min-lifetime %q must be a duration between 0s and 1h, e.g. 10m", s)
+			return nil, nil, fmt.Errorf("--min-lifetime %s must be a duration between 0s and 1h, e.g. 10m", appauth.Shown(s))
 		}
 		o.MinLifetime = d
 	}

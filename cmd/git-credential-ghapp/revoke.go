@@ -57,7 +57,7 @@ func runRevoke(ctx context.Context, e *env, o *options, args []string) int {
 		var err error
 		target, err = broker.ParseTarget(operands[0])
 		if err == nil && target.Repo == "" {
-			err = fmt.Errorf("%q does not name a repository (OWNER/REPO)", operands[0])
+			err = fmt.Errorf("%s does not name a repository (OWNER/REPO)", appauth.Shown(operands[0]))
 		}
 		if err != nil {
 			e.errorf("revoke: %v", err)
@@ -65,6 +65,11 @@ func runRevoke(ctx context.Context, e *env, o *options, args []string) int {
 		}
 	}
 
+	o, err := withConfiguredApp(e, o)
+	if err != nil {
+		e.errorf("revoke: %v", err)
+		return exitUsage
+	}
 	entries, err := cachedEntries(o.CacheDir)
 	if err != nil {
 		e.errorf("revoke: %v", err)

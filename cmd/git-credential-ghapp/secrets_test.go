@@ -66,6 +66,12 @@ func TestNoSecretLeaves(t *testing.T) {
 	x.vars["XDG_RUNTIME_DIR"] = filepath.Join(x.dir, "run-env")
 	os.MkdirAll(x.vars["XDG_RUNTIME_DIR"], 0o700)
 	get("acme/app.git")
+	x.vars["GHAPP_PRIVATE_KEY"] = ""
+	x.vars["GHAPP_PRIVATE_KEY_FILE"] = string(pem) // the key where its path belongs
+	get("acme/app.git")
+	if !strings.Contains(stderrs[len(stderrs)-1], "holds PEM text, not a path") {
+		t.Errorf("a key in GHAPP_PRIVATE_KEY_FILE: stderr %q", stderrs[len(stderrs)-1])
+	}
 
 	all := strings.Join(stderrs, "\n")
 	var secrets []string

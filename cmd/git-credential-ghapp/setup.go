@@ -5,7 +5,10 @@ import (
 	"crypto/rsa"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/git-credential-ghapp/git-credential-ghapp/appauth"
@@ -31,15 +34,17 @@ Sets git up to authenticate to HOST (github.com by default) as the GitHub App, i
        credential.https://HOST.useHttpPath = true        (git tells the helper which repository)
 
 Running it again changes nothing. It writes to the global git config (~/.gitconfig) unless told
-otherwise.
+otherwise. The helper is "ghapp" when git-credential-ghapp on PATH is this program, else this
+program's absolute path. It warns about a helper after it that would store the tokens.
 
   --global         write to the global git config (the default)
   --local          write to the current repository's .git/config
   --file PATH      write to the git config file PATH
   --owner OWNER    use the app only for https://HOST/OWNER/... (other owners keep their helpers)
   --dry-run        check the key and print the git config commands, but store and write nothing
-  --remove         take out the lines setup wrote (the helper, and useHttpPath unless another
-                   helper for the host remains); the stored key stays (see key remove)
+  --remove         take out the lines setup wrote: the helper of --app-id (or of the only app
+                   configured for the URL), and useHttpPath if setup set it and no other helper
+                   for the host remains; the stored key stays (see key remove)
 
 Examples:
   git-credential-ghapp setup --app-id 123 --key-file ~/Downloads/my-app.2024-01-01.private-key.pem
@@ -76,7 +81,7 @@ func runSetup(ctx context.Context, e *env, o *options, args []string) int {
 	if o.Owner != "" {
 		t, err := broker.ParseTarget(o.Owner)
 		if err != nil || t.Repo != "" || t.Owner == "" {
-			e.errorf("setup: --owner %q is not a GitHub account name", o.Owner)
+			e.errorf("setup: --owner %s is not a GitHub account name", appauth.Shown(o.Owner))
 			return exitUsage
 		}
 		helperURL += "/" + t.Owner
@@ -121,6 +126,7 @@ func (s *setup) run(ctx context.Context) int {
 	}
 	s.say("private key: %s (RSA, %d bits)", from, key.N.BitLen())
 	client := newClient(e, o)
+	client.OnRetry = retryNotice(e)
 	client.Key = func() (*rsa.PrivateKey, error) { return key, nil }
 	ctx, cancel := context.WithTimeout(ctx, requestDeadline)
 	defer cancel()
@@ -143,7 +149,11 @@ func (s *setup) run(ctx context.Context) int {
 	}
 
 	// 3. The git configuration.
-	h := gitconfig.Helper{URL: s.helperURL, HostURL: s.hostURL, Command: s.helperCommand(keyFile)}
+	program, onPath := helperProgram()
+	if !onPath {
+		e.errorf("warning: git-credential-ghapp on PATH is not this program, or there is none: the helper line names %s, which git runs by its path", program)
+	}
+	h := gitconfig.Helper{URL: s.helperURL, HostURL: s.hostURL, Command: s.helperCommand(program, keyFile)}
 	entries, err := s.git.Entries(s.loc, gitconfig.CredentialPattern, false)
 	if err != nil {
 		e.errorf("setup: %v", err)
@@ -170,9 +180,6 @@ func (s *setup) run(ctx context.Context) int {
 	}
 	if !(len(s.loc.Args) == 2 && s.loc.Args[0] == "--file") {
 		s.checkEffective(h) // a --file may be read by git only through an include, or not at all
-	}
-	if _, err := exec.LookPath("git-credential-ghapp"); err != nil {
-		e.errorf("warning: git-credential-ghapp is not on PATH, so git cannot run the helper \"ghapp\": add its directory to PATH")
 	}
 	s.say("done: git now authenticates to %s/ as app %s; try: git ls-remote %s/%s/REPO", s.helperURL, app.Slug, s.hostURL, example)
 	return exitOK
@@ -263,11 +270,11 @@ func (s *setup) storeKey(key *rsa.PrivateKey, from string) (keyFile string, ok b
 	return path, true
 }
 
-// helperCommand is the helper as git will run it: "ghapp" (git runs git-credential-ghapp) and
-// the options it needs beyond the defaults, quoted for the shell git runs it with.
-func (s *setup) helperCommand(keyFile string) string {
+// helperCommand is the helper as git will run it: program (see helperProgram) and the options it
+// needs beyond the defaults, quoted for the shell git runs it with.
+func (s *setup) helperCommand(program, keyFile string) string {
 	o := s.o
-	words := []string{"ghapp", "--app-id", gitconfig.Quote(o.AppID)}
+	words := []string{gitconfig.Quote(program), "--app-id", gitconfig.Quote(o.AppID)}
 	if keyFile != "" {
 		words = append(words, "--key-file", gitconfig.Quote(keyFile))
 	}
@@ -292,15 +299,90 @@ func (s *setup) checkEffective(h gitconfig.Helper) {
 		s.e.errorf("warning: git asks the helper %q (%s) before this one for %s/: remove it, or run setup where it is configured",
 			helpers[0].Value, strings.TrimPrefix(helpers[0].Origin, "file:"), s.helperURL)
 	}
+	for _, later := range helpersAfterOurs(helpers) {
+		s.e.errorf("warning: %s", storingHelperWarning(later, s.helperURL+"/"))
+	}
 }
 
-// remove takes out what setup wrote to the configuration.
+// helpersAfterOurs returns the helpers git asks after this tool's first one: git hands each of
+// them every credential it approves, so a storing helper among them (store, cache, a keychain)
+// keeps a copy of each installation token.
+func helpersAfterOurs(helpers []gitconfig.Entry) []gitconfig.Entry {
+	for i, h := range helpers {
+		if gitconfig.IsOwnHelper(h.Value) {
+			var later []gitconfig.Entry
+			for _, l := range helpers[i+1:] {
+				if !gitconfig.IsOwnHelper(l.Value) {
+					later = append(later, l)
+				}
+			}
+			return later
+		}
+	}
+	return nil
+}
+
+// storingHelperWarning says that a helper configured after ours is handed every token, and how
+// to stop it: the empty helper line setup writes resets only the helpers configured before it.
+func storingHelperWarning(h gitconfig.Entry, url string) string {
+	key := h.Key
+	if strings.EqualFold(key, "credential.helper") {
+		key = "credential.helper"
+	}
+	return fmt.Sprintf("git also runs the helper %q (%s, %s) after this one for %s, and hands it every installation token to store "+
+		"(credential-store writes them to a file in plain text): remove that line, or move it to a URL of another host "+
+		"(an empty helper line resets only the helpers configured before it)", h.Value, key, origin(&h), url)
+}
+
+// helperProgram is how the helper line names this program: "ghapp" (git then runs
+// git-credential-ghapp from PATH) when that is this very binary, else this binary's absolute
+// path, so that git runs what setup checked. onPath reports the first case.
+func helperProgram() (program string, onPath bool) {
+	self, err := os.Executable()
+	if err != nil {
+		return "ghapp", true // nothing better to write; doctor checks PATH
+	}
+	if resolved, err := filepath.EvalSymlinks(self); err == nil {
+		self = resolved
+	}
+	if base := strings.TrimSuffix(filepath.Base(self), ".exe"); base != "git-credential-ghapp" {
+		// Not the program git runs (a build under another name): the one beside it, if any.
+		front := filepath.Join(filepath.Dir(self), "git-credential-ghapp")
+		if runtime.GOOS == "windows" {
+			front += ".exe"
+		}
+		if _, err := os.Stat(front); err == nil {
+			self = front
+		}
+	}
+	found, err := exec.LookPath("git-credential-ghapp")
+	if err == nil {
+		if a, err1 := os.Stat(found); err1 == nil {
+			if b, err2 := os.Stat(self); err2 == nil && os.SameFile(a, b) {
+				return "ghapp", true
+			}
+		}
+	}
+	return filepath.ToSlash(self), false
+}
+
+// remove takes out what setup wrote to the configuration: this tool's helper lines for the URL
+// of the app (--app-id, or the only app configured there), and useHttpPath only when setup set it.
 func (s *setup) remove() int {
-	h := gitconfig.Helper{URL: s.helperURL, HostURL: s.hostURL}
+	h := gitconfig.Helper{URL: s.helperURL, HostURL: s.hostURL, AppID: s.o.AppID}
 	entries, err := s.git.Entries(s.loc, gitconfig.CredentialPattern, false)
 	if err != nil {
 		s.e.errorf("setup --remove: %v", err)
 		return exitFail
+	}
+	if h.AppID == "" {
+		switch ids := h.OwnAppIDs(entries); {
+		case len(ids) > 1:
+			s.e.errorf("setup --remove: %s has helpers of several apps for %s (app ids %s): say which with --app-id", s.loc.Name, s.helperURL, strings.Join(ids, ", "))
+			return exitUsage
+		case len(ids) == 1:
+			h.AppID = ids[0]
+		}
 	}
 	changes := h.RemoveChanges(entries)
 	switch {
@@ -320,11 +402,11 @@ func (s *setup) remove() int {
 		s.say("  %s", c.Command(s.loc))
 	}
 	if !s.dryRun {
-		id := s.o.AppID
-		if id == "" {
-			id = "ID"
+		if h.AppID != "" {
+			s.say("the private key stays stored; to delete it too: git-credential-ghapp key remove --app-id %s", gitconfig.Quote(h.AppID))
+		} else {
+			s.say("the private key stays stored; to delete it too: git-credential-ghapp key remove --app-id ID (the app's id)")
 		}
-		s.say("the private key stays stored; to delete it too: git-credential-ghapp key remove --app-id %s", id)
 	}
 	return exitOK
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -16,9 +17,13 @@ import (
 const tokenUsage = `usage: git-credential-ghapp [OPTIONS] token [OWNER/REPO | URL] [--json]
 
 Prints an installation access token, found and scoped exactly as for git's requests: for the
-repository named (a token for it alone, unless --scope installation), or with none named for
---owner's installation or the app's only one. A cached token is reused while it has at least
+repository named (a token for it alone, unless --scope installation). A token for a whole
+installation (OWNER alone, or nothing named: --owner's installation or the app's only one) is
+given only with --scope installation. A cached token is reused while it has at least
 --min-lifetime left. The token alone goes to stdout, followed by a newline.
+
+With no --app-id (nor GHAPP_APP_ID), the app, host and key are those of the helper setup wrote
+to git's config.
 
   --json    print a JSON object instead: token, expires_at, installation_id, permissions,
             repositories, repository_selection, host, app_id
@@ -62,15 +67,40 @@ func runToken(ctx context.Context, e *env, o *options, args []string) int {
 			return exitUsage
 		}
 	}
+	o, err := withConfiguredApp(e, o)
+	if err != nil {
+		e.errorf("token: %v", err)
+		return exitUsage
+	}
+	if target.Repo == "" && o.Scope != broker.ScopeInstallation {
+		// Least privilege: a token for every repository of an installation is asked for by name.
+		what := "no repository is named"
+		if target.Owner != "" {
+			what = appauth.Shown(target.Owner) + " names an account, not a repository"
+		}
+		e.errorf("token: %s: name one (token OWNER/REPO), or pass --scope installation for a token that covers every repository of the installation", what)
+		return exitUsage
+	}
 	b, err := newBroker(e, o)
 	if err != nil {
 		e.errorf("token: %v", err)
 		return exitUsage
 	}
-	b.API = func() (*appauth.Client, error) { return newClient(e, o), nil }
+	b.API = func() (*appauth.Client, error) {
+		c := newClient(e, o)
+		c.OnRetry = retryNotice(e)
+		return c, nil
+	}
 	ctx, cancel := context.WithTimeout(ctx, requestDeadline)
 	defer cancel()
 	entry, err := b.Token(ctx, target)
+	var several *appauth.SeveralInstallationsError
+	if errors.As(err, &several) {
+		// git's configuration plays no part here: name the account.
+		e.errorf("token: the GitHub App is installed on %d accounts (%s): name one (token OWNER --scope installation, or --owner OWNER), or a repository (token OWNER/REPO)",
+			len(several.Accounts), several.AccountList())
+		return exitFail
+	}
 	if err != nil {
 		e.errorf("%v", err)
 		return exitFail
@@ -94,10 +124,10 @@ func parseTokenTarget(s, host string) (broker.Target, error) {
 	if strings.Contains(s, "://") {
 		u, err := url.Parse(s)
 		if err != nil {
-			return broker.Target{}, fmt.Errorf("%q is not a URL", s)
+			return broker.Target{}, fmt.Errorf("%s is not a URL", appauth.Shown(s))
 		}
 		if !strings.EqualFold(u.Host, host) {
-			return broker.Target{}, fmt.Errorf("%s is not on %s, the host served (pass --hostname %s)", s, host, u.Host)
+			return broker.Target{}, fmt.Errorf("%s is not on %s, the host served (pass --hostname %s)", appauth.Shown(s), host, u.Host)
 		}
 	}
 	return broker.ParseTarget(s)
@@ -121,4 +151,10 @@ func tokenOutput(entry *cache.Entry) tokenJSON {
 		out.Repositories = []string{}
 	}
 	return out
+}
+
+// retryNotice returns an OnRetry for the REST client of a command run by a person: one line on
+// stderr, so that a retry is not a silent wait.
+func retryNotice(e *env) func(string) {
+	return func(msg string) { e.errorf("%s", msg) }
 }

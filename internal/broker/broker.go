@@ -43,7 +43,7 @@ func ParseScope(s string) (Scope, error) {
 	case ScopeInstallation:
 		return ScopeInstallation, nil
 	}
-	return "", fmt.Errorf("unknown scope %q: use repo or installation", s)
+	return "", fmt.Errorf("unknown scope %s: use repo or installation", appauth.Shown(s))
 }
 
 // DefaultMinLifetime is how long a cached token must still live to be handed out, so that a
@@ -174,6 +174,9 @@ func validName(s string, repo bool) bool {
 }
 
 func truncate(s string) string {
+	if appauth.LooksLikeKey(s) {
+		return "(not shown: it looks like a private key or a token)"
+	}
 	if len(s) > 80 {
 		return s[:80] + "..."
 	}

@@ -99,6 +99,7 @@ func (g Git) run(args ...string) (out []byte, exitCode int, err error) {
 	}
 	cmd := exec.Command(path, append([]string{"config"}, args...)...)
 	cmd.Dir = g.Dir
+	cmd.Env = ChildEnv(os.Environ())
 	cmd.Stdin = nil
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -160,6 +161,22 @@ func parseZ(out []byte, withOrigin bool) ([]Entry, error) {
 		entries = append(entries, e)
 	}
 	return entries, nil
+}
+
+// ChildEnv returns environ (as os.Environ gives it) without the variables of this tool
+// (GHAPP_*), which a child such as git has no use for and some of which carry the private key
+// (GHAPP_PRIVATE_KEY) or may (a GHAPP_PRIVATE_KEY_FILE holding PEM text by mistake). Every child
+// process this tool starts gets this environment.
+func ChildEnv(environ []string) []string {
+	env := make([]string, 0, len(environ))
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(strings.ToUpper(name), "GHAPP_") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return env
 }
 
 // Apply makes the changes at loc in order, stopping at the first that fails.

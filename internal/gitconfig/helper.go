@@ -23,10 +23,18 @@ type Helper struct {
 	HostURL string
 	// Command is the helper as git runs it, e.g. "ghapp --app-id 123".
 	Command string
+	// AppID, when set, limits RemoveChanges to this tool's helpers for that app id.
+	AppID string
 }
 
 func (h Helper) helperKey() string { return "credential." + h.URL + ".helper" }
 func (h Helper) pathKey() string   { return "credential." + h.HostURL + ".useHttpPath" }
+func (h Helper) markKey() string   { return "credential." + h.HostURL + "." + SetupMark }
+
+// SetupMark is the variable (under credential.HOSTURL) by which setup records that it set
+// useHttpPath itself, so that `setup --remove` takes out a useHttpPath line only when setup
+// wrote it. git ignores credential variables it does not know.
+const SetupMark = "ghappSetUseHttpPath"
 
 // SetupChanges returns the changes that make a file whose credential lines are entries (read
 // with CredentialPattern) hold h:
@@ -36,7 +44,8 @@ func (h Helper) pathKey() string   { return "credential." + h.HostURL + ".useHtt
 //     helper, say, that may hold a person's token, or would store and later replay the app's
 //     short-lived tokens); this is what `gh auth setup-git` does too. Other values this exact
 //     key had are replaced.
-//   - useHttpPath true for HostURL.
+//   - useHttpPath true for HostURL; when the file did not already say so, SetupMark true beside
+//     it, the record that setup wrote it.
 //
 // It returns nil when the file already holds exactly that, so that applying the result twice
 // changes nothing the second time.
@@ -48,14 +57,12 @@ func (h Helper) SetupChanges(entries []Entry) []Change {
 			Change{Args: []string{"--add", h.helperKey(), h.Command}})
 	}
 	if !lastIsTrue(entries, h.HostURL, "usehttppath") {
-		changes = append(changes, Change{Args: []string{"--replace-all", h.pathKey(), "true"}})
+		changes = append(changes,
+			Change{Args: []string{"--replace-all", h.pathKey(), "true"}},
+			Change{Args: []string{"--replace-all", h.markKey(), "true"}})
 	}
 	return changes
 }
-
-// ownHelperValue is the extended regular expression (as git's value patterns are) that matches
-// the helper values IsOwnHelper accepts.
-const ownHelperValue = `^(ghapp|[^ '"\\]*/git-credential-ghapp(\.exe)?|'[^']*[/\\]git-credential-ghapp(\.exe)?'|"[^"]*[/\\]git-credential-ghapp(\.exe)?")([ \t]|$)`
 
 // IsOwnHelper reports whether a credential.helper value runs git-credential-ghapp: "ghapp ..."
 // (git runs "git credential-ghapp ...") or the program's absolute path, possibly quoted.
@@ -75,36 +82,83 @@ func IsOwnHelper(value string) bool {
 	return base == "git-credential-ghapp" || base == "git-credential-ghapp.exe"
 }
 
+// HelperAppID returns the app id a helper value of this tool passes with --app-id ("" when it
+// passes none, or the value is not this tool's).
+func HelperAppID(value string) string {
+	words, err := SplitCommand(value)
+	if err != nil || !IsOwnHelper(value) {
+		return ""
+	}
+	id := ""
+	for i := 1; i < len(words); i++ {
+		w := words[i]
+		switch {
+		case w == "--app-id" || w == "-app-id":
+			if i+1 < len(words) {
+				id = words[i+1]
+				i++
+			}
+		case strings.HasPrefix(w, "--app-id=") || strings.HasPrefix(w, "-app-id="):
+			_, id, _ = strings.Cut(w, "=")
+		case w == "--":
+			return id
+		}
+	}
+	return id
+}
+
+// OwnAppIDs returns the distinct app ids of this tool's helpers for URL in entries, in order.
+func (h Helper) OwnAppIDs(entries []Entry) []string {
+	var ids []string
+	for _, v := range values(entries, h.URL, "helper") {
+		if id := HelperAppID(v); IsOwnHelper(v) && !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
 // RemoveChanges returns the changes that take out of a file (whose credential lines are
-// entries) what SetupChanges put in:
+// entries) what SetupChanges put in, and nothing else:
 //
-//   - the helper key of URL loses the values that run this tool (IsOwnHelper); when no other
-//     helper is left under the key, the key goes entirely (the "" reset with it), otherwise the
-//     resets stay so that the remaining helpers keep their meaning;
-//   - useHttpPath of HostURL goes too, unless another helper remains configured for the host or
-//     a URL under it in this file (this tool's for another owner counts).
+//   - the helper key of URL loses the values that run this tool (IsOwnHelper) for AppID (any app
+//     id when AppID is ""), each removed by its exact value; when no other helper is left under
+//     the key, the key goes entirely (the "" reset with it), otherwise the reset stays so that
+//     the remaining helpers keep their meaning;
+//   - useHttpPath of HostURL goes too, with SetupMark, only when SetupMark says setup wrote it
+//     and no other helper remains configured for the host or a URL under it in this file (this
+//     tool's for another owner or app counts).
 //
-// It returns nil when the file holds none of this tool's helpers for URL: a useHttpPath line the
-// user wrote alone is never touched. Git removes a section left empty.
+// It returns nil when the file holds none of those helpers for URL: a useHttpPath line the user
+// wrote is never touched. Git removes a section left empty.
 func (h Helper) RemoveChanges(entries []Entry) []Change {
-	ours, others := 0, 0
+	var remove []string
+	others := 0
 	for _, v := range values(entries, h.URL, "helper") {
 		switch {
-		case IsOwnHelper(v):
-			ours++
+		case IsOwnHelper(v) && (h.AppID == "" || HelperAppID(v) == h.AppID):
+			if !slices.Contains(remove, v) {
+				remove = append(remove, v)
+			}
 		case v != "":
 			others++
 		}
 	}
-	if ours == 0 {
+	if len(remove) == 0 {
 		return nil
 	}
-	changes := []Change{{Args: []string{"--unset-all", h.helperKey()}}}
-	if others > 0 {
-		changes[0].Args = append(changes[0].Args, ownHelperValue)
+	var changes []Change
+	if others == 0 {
+		changes = append(changes, Change{Args: []string{"--unset-all", h.helperKey()}})
+	} else {
+		for _, v := range remove {
+			changes = append(changes, Change{Args: []string{"--unset-all", "--fixed-value", h.helperKey(), v}})
+		}
 	}
-	if len(values(entries, h.HostURL, "usehttppath")) > 0 && !h.otherHelperForHost(entries) {
-		changes = append(changes, Change{Args: []string{"--unset-all", h.pathKey()}})
+	if lastIsTrue(entries, h.HostURL, strings.ToLower(SetupMark)) && !h.otherHelperForHost(entries) {
+		changes = append(changes,
+			Change{Args: []string{"--unset-all", h.pathKey()}},
+			Change{Args: []string{"--unset-all", h.markKey()}})
 	}
 	return changes
 }
@@ -115,7 +169,7 @@ func (h Helper) RemoveChanges(entries []Entry) []Change {
 func (h Helper) otherHelperForHost(entries []Entry) bool {
 	for _, e := range entries {
 		sub, name, ok := splitKey(e.Key)
-		if !ok || name != "helper" || e.Value == "" || (sub == h.URL && IsOwnHelper(e.Value)) {
+		if !ok || name != "helper" || e.Value == "" || (sub == h.URL && IsOwnHelper(e.Value) && (h.AppID == "" || HelperAppID(e.Value) == h.AppID)) {
 			continue
 		}
 		if sub == h.HostURL || strings.HasPrefix(sub, strings.TrimSuffix(h.HostURL, "/")+"/") {
