@@ -31,7 +31,7 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		Setup:               setupWorld,
-		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"fake": cmdFake},
+		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"fake": cmdFake, "auditlog": cmdAuditLog},
 		RequireExplicitExec: true,
 	})
 }
