@@ -94,7 +94,8 @@ type Server struct {
 	rateUsed    int
 	rateReset   time.Time
 
-	lfs lfsState // Git LFS transfer grants (lfs.go)
+	lfs     lfsState          // Git LFS transfer grants (lfs.go)
+	appKeys map[*App][]appKey // keys added and deleted by AddKey and DeleteKey (keys.go)
 }
 
 // Request is one entry of the request log.
