@@ -170,6 +170,7 @@ func (l *Log) encode(ev Event) ([]byte, error) {
 			rec.CI[k] = v
 		}
 	}
+	ciCut, permsCut := false, false
 	for {
 		b, err := json.Marshal(rec)
 		if err != nil {
@@ -184,16 +185,13 @@ func (l *Log) encode(ev Event) ([]byte, error) {
 			cut := max(1, len(rec.Repositories)/4)
 			rec.Repositories = rec.Repositories[:len(rec.Repositories)-cut]
 			rec.RepositoriesOmitted += cut
-		case rec.CI != nil:
-			rec.CI = map[string]string{"truncated": "true"}
-			if len(b)+1 > LineLimit && rec.Cwd != "" {
-				rec.Cwd = ""
-			}
+		case rec.CI != nil && !ciCut:
+			rec.CI, ciCut = map[string]string{"truncated": "true"}, true
+		case rec.Cwd != "" || rec.User != "":
+			rec.Cwd, rec.User = "", ""
+		case !permsCut:
+			rec.Permissions, permsCut = map[string]string{"truncated": "true"}, true
 		default:
-			rec.Cwd, rec.User, rec.Permissions = "", "", map[string]string{"truncated": "true"}
-			if b, err := json.Marshal(rec); err == nil && len(b)+1 <= LineLimit {
-				return append(b, '\n'), nil
-			}
 			return nil, errTooLong
 		}
 	}

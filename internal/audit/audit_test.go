@@ -163,6 +163,38 @@ func TestLongLinesStayUnderTheLimit(t *testing.T) {
 	}
 }
 
+// Free-form values too long for a line (a CI variable, the working directory) are cut, never
+// the event, the scope or the hash; what cannot fit at all is a warning, not a broken line.
+func TestOverlongValues(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	env := map[string]string{"BUILD_URL": "https://ci.example/" + strings.Repeat("x", 5000)}
+	l := &Log{Path: path, Getenv: func(k string) string { return env[k] }}
+	l.Record(Event{Event: EventMint, Host: "github.com", App: "1", Repositories: []string{"acme/app"}, Token: sampleToken})
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Event       string            `json:"event"`
+		HashedToken string            `json:"hashed_token"`
+		CI          map[string]string `json:"ci"`
+	}
+	if err := json.Unmarshal(data, &got); err != nil || len(data) > LineLimit {
+		t.Fatalf("%d bytes: %v", len(data), err)
+	}
+	if got.Event != EventMint || got.HashedToken != HashToken(sampleToken) || got.CI["truncated"] != "true" {
+		t.Fatalf("%s", data)
+	}
+
+	var warnings []string
+	l = &Log{Path: path, Getenv: func(k string) string { return env[k] }, Warn: func(s string) { warnings = append(warnings, s) }}
+	l.Record(Event{Event: EventMint, Host: strings.Repeat("h", 5000), Token: sampleToken})
+	after, _ := os.ReadFile(path)
+	if len(warnings) != 1 || len(after) != len(data) {
+		t.Fatalf("an event that cannot fit: warnings %q, file grew by %d", warnings, len(after)-len(data))
+	}
+}
+
 // Many real processes append to one file at once; every line must come out whole. Each line is
 // about 3 KiB, so interleaved writes would show as lines that do not parse or as a wrong count.
 func TestConcurrentProcessesNeverInterleave(t *testing.T) {
