@@ -83,8 +83,8 @@ type Log struct {
 
 // HashToken returns the token as GitHub's enterprise audit log records it in hashed_token: the
 // standard (padded) base64 encoding of the SHA-256 of the token, the same as
-// `printf %s TOKEN | openssl dgst -sha256 -binary | base64` (docs.github.com, "Identifying audit
-// log events performed by an access token").
+// `printf %s TOKEN | openssl dgst -sha256 -binary | base64` (GitHub Docs, "Identifying audit log
+// events performed by an access token": https://docs.github.com/en/enterprise-cloud@latest/admin/monitoring-activity-in-your-enterprise/reviewing-audit-logs-for-your-enterprise/identifying-audit-log-events-performed-by-an-access-token).
 func HashToken(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return base64.StdEncoding.EncodeToString(sum[:])

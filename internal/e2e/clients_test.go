@@ -84,7 +84,8 @@ func TestGitLFSCloneAndPush(t *testing.T) {
 
 // The go command fetching private modules straight from git (GOPRIVATE, GOPROXY=direct), as a
 // build does on github.com: the module path is github.com/OWNER/REPO, for which the go command
-// has a built-in rule (no ?go-get=1 discovery) and runs `git ls-remote https://github.com/OWNER/REPO`;
+// has a built-in rule (`go help importpath`: "A few common code hosting sites have special
+// syntax", GitHub among them; no ?go-get=1 discovery) and runs `git ls-remote https://github.com/OWNER/REPO`;
 // git's url.<fake>.insteadOf https://github.com/ stands in for DNS and sends that to the fake,
 // where the helper is configured per owner. The second module depends on a module of another
 // owner, served by another app (two helper lines, as README's "Two apps").

@@ -17,8 +17,10 @@ import (
 // Git LFS routes, as they appear in Count and Request.Route.
 //
 // The batch endpoint is where git-lfs finds it for a remote https://HOST/OWNER/REPO(.git):
-// HOST/OWNER/REPO.git/info/lfs/objects/batch (git-lfs docs/api/batch.md, "Git LFS Batch API";
-// docs/api/server-discovery.md). The transfer routes are the fake's own: GitHub hands out hrefs
+// HOST/OWNER/REPO.git/info/lfs/objects/batch (git-lfs docs/api/batch.md, "Git LFS Batch API",
+// https://github.com/git-lfs/git-lfs/blob/main/docs/api/batch.md; docs/api/server-discovery.md).
+// GitHub does not document its own answers beyond that spec; the messages below reuse those of
+// its git endpoint (git.go). The transfer routes are the fake's own: GitHub hands out hrefs
 // on a separate storage host with a short-lived Authorization header in the action (the basic
 // transfer adapter, git-lfs docs/api/basic-transfers.md); the fake keeps them on its own host
 // under /_lfs/ with the same shape, so that the repository's token never travels to them.
