@@ -8,6 +8,7 @@ import (
 
 	"github.com/git-credential-ghapp/git-credential-ghapp/appauth"
 	"github.com/git-credential-ghapp/git-credential-ghapp/credential"
+	"github.com/git-credential-ghapp/git-credential-ghapp/internal/audit"
 	"github.com/git-credential-ghapp/git-credential-ghapp/internal/broker"
 )
 
@@ -69,6 +70,7 @@ func newBroker(e *env, o *options) (*broker.Broker, error) {
 		CacheDir:       o.CacheDir,
 		API:            func() (*appauth.Client, error) { return newClient(e, o), nil },
 		Warn:           func(msg string) { e.errorf("warning: %s", msg) },
+		Audit:          auditLog(e, o),
 	}
 	if o.Trace {
 		b.Trace = tracer(e)
@@ -108,6 +110,14 @@ func keyLoader(e *env, o *options) func() (*rsa.PrivateKey, error) {
 		}
 		return key, nil
 	})
+}
+
+// auditLog returns the audit log of o, nil when none is configured.
+func auditLog(e *env, o *options) *audit.Log {
+	if o.AuditLog == "" {
+		return nil
+	}
+	return &audit.Log{Path: o.AuditLog, Getenv: e.getenv, Warn: func(msg string) { e.errorf("warning: %s", msg) }}
 }
 
 func tracer(e *env) func(string) {

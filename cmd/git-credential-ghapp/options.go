@@ -33,6 +33,7 @@ type options struct {
 	Scope          broker.Scope
 	MinLifetime    time.Duration
 	CacheDir       string
+	AuditLog       string // --audit-log / GHAPP_AUDIT_LOG: "" = no audit log
 	Trace          bool
 
 	flags []string // the flags these options were parsed from, for commands that take more
@@ -62,6 +63,7 @@ Options (each also an environment variable; the flag wins):
   --permissions LIST       GHAPP_PERMISSIONS       narrow the token, e.g. contents:read,metadata:read
   --scope repo|installation GHAPP_SCOPE            repo: one repository (default when named); installation: all
   --min-lifetime DURATION  GHAPP_MIN_LIFETIME      reuse a cached token only with this much life left (default 10m)
+  --audit-log FILE         GHAPP_AUDIT_LOG         append a JSON line per mint, reuse, erase, revoke (never the token)
                            GHAPP_TRACE=1           log requests and decisions to stderr, secrets redacted
 With no key given, the key is read from the OS keyring (service git-credential-ghapp, account = app id).
 
@@ -84,7 +86,7 @@ func parseOptions(args []string, getenv func(string) string) (*options, []string
 	fs := flag.NewFlagSet("git-credential-ghapp", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var (
-		appID, keyFile, hostname, apiURL, owner, instID, perms, scope, minLife string
+		appID, keyFile, hostname, apiURL, owner, instID, perms, scope, minLife, auditLog string
 	)
 	fs.StringVar(&appID, "app-id", "", "")
 	fs.StringVar(&keyFile, "key-file", "", "")
@@ -95,6 +97,7 @@ func parseOptions(args []string, getenv func(string) string) (*options, []string
 	fs.StringVar(&perms, "permissions", "", "")
 	fs.StringVar(&scope, "scope", "", "")
 	fs.StringVar(&minLife, "min-lifetime", "", "")
+	fs.StringVar(&auditLog, "audit-log", "", "")
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, err
 	}
@@ -111,6 +114,7 @@ func parseOptions(args []string, getenv func(string) string) (*options, []string
 		Hostname: strings.ToLower(pick(hostname, "GHAPP_HOSTNAME")),
 		APIURL:   strings.TrimRight(pick(apiURL, "GHAPP_API_URL"), "/"),
 		Owner:    pick(owner, "GHAPP_OWNER"),
+		AuditLog: expandHome(pick(auditLog, "GHAPP_AUDIT_LOG"), getenv),
 		Trace:    truthy(getenv("GHAPP_TRACE")),
 	}
 	if o.Hostname == "" {

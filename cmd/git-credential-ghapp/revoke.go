@@ -11,6 +11,7 @@ import (
 
 	"github.com/git-credential-ghapp/git-credential-ghapp/appauth"
 	"github.com/git-credential-ghapp/git-credential-ghapp/cache"
+	"github.com/git-credential-ghapp/git-credential-ghapp/internal/audit"
 	"github.com/git-credential-ghapp/git-credential-ghapp/internal/broker"
 )
 
@@ -102,6 +103,7 @@ func runRevoke(ctx context.Context, e *env, o *options, args []string) int {
 	}
 
 	client := newClient(e, o) // revoking authenticates with each token itself: no key needed
+	alog := auditLog(e, o)
 	failed := 0
 	for i := range chosen {
 		en := &chosen[i]
@@ -113,14 +115,15 @@ func runRevoke(ctx context.Context, e *env, o *options, args []string) int {
 				continue
 			}
 			fmt.Fprintf(e.stdout, "forgot   %s: it had expired\n", name)
+			alog.Record(revokeEvent(en, "expired"))
 			continue
 		}
 		tctx, cancel := context.WithTimeout(ctx, revokeTimeout)
 		err := client.RevokeToken(tctx, en.Token)
 		cancel()
-		verb := "revoked  %s\n"
+		verb, outcome := "revoked  %s\n", "revoked"
 		if err != nil && isRejectedToken(err) {
-			verb, err = "forgot   %s: GitHub no longer accepted it (revoked or expired already)\n", nil
+			verb, outcome, err = "forgot   %s: GitHub no longer accepted it (revoked or expired already)\n", "rejected", nil
 		}
 		if err != nil {
 			e.errorf("revoke: cannot revoke the token of %s: %v; it stays cached, run revoke again", name, err)
@@ -133,11 +136,19 @@ func runRevoke(ctx context.Context, e *env, o *options, args []string) int {
 			continue
 		}
 		fmt.Fprintf(e.stdout, verb, name)
+		alog.Record(revokeEvent(en, outcome))
 	}
 	if failed > 0 {
 		return exitFail
 	}
 	return exitOK
+}
+
+// revokeEvent is the audit line of a revoked (or, as outcome says, only forgotten) token.
+func revokeEvent(en *cache.Entry, outcome string) audit.Event {
+	ev := broker.AuditEvent(audit.EventRevoke, en)
+	ev.Outcome = outcome
+	return ev
 }
 
 // reaches reports whether a cached token gives access to target's repository: it was minted for

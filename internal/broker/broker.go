@@ -8,6 +8,7 @@ package broker
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"maps"
@@ -18,6 +19,7 @@ import (
 	"github.com/git-credential-ghapp/git-credential-ghapp/appauth"
 	"github.com/git-credential-ghapp/git-credential-ghapp/cache"
 	"github.com/git-credential-ghapp/git-credential-ghapp/credential"
+	"github.com/git-credential-ghapp/git-credential-ghapp/internal/audit"
 )
 
 // Scope says how much of an installation a token covers.
@@ -71,6 +73,8 @@ type Broker struct {
 	// Warn receives problems the user should fix that do not stop the request, such as a
 	// cache directory others can read (the broker then works without a cache).
 	Warn func(string)
+	// Audit, when set, gets one line per mint, reuse of a cached token and erase.
+	Audit *audit.Log
 
 	api        *appauth.Client
 	store      *cache.Store
@@ -378,6 +382,7 @@ func (b *Broker) Token(ctx context.Context, t Target) (*cache.Entry, error) {
 		}
 		if ok {
 			b.trace("cached token for installation %d %s, %s left", id, scopeText(key.Repositories), e.ExpiresAt.Sub(b.now()).Round(time.Second))
+			b.Audit.Record(AuditEvent(audit.EventReuse, e))
 			return e, nil
 		}
 		unlock, err := store.Lock(ctx, key)
@@ -388,6 +393,7 @@ func (b *Broker) Token(ctx context.Context, t Target) (*cache.Entry, error) {
 		// Another process may have minted while this one waited for the lock.
 		if e, ok := store.Get(key, b.now(), b.minLifetime()); ok {
 			b.trace("token minted by another process for installation %d %s", id, scopeText(repos))
+			b.Audit.Record(AuditEvent(audit.EventReuse, e))
 			return e, nil
 		}
 	}
@@ -415,6 +421,7 @@ func (b *Broker) Token(ctx context.Context, t Target) (*cache.Entry, error) {
 	if err != nil {
 		return nil, err
 	}
+	b.Audit.Record(AuditEvent(audit.EventMint, e))
 	if store != nil {
 		if err := store.Put(e); err != nil {
 			b.trace("could not cache the token: %v", err)
@@ -495,7 +502,35 @@ func (b *Broker) Forget(token string) (bool, error) {
 	if store == nil {
 		return false, nil
 	}
-	return store.Forget(token)
+	var forgotten *cache.Entry
+	if b.Audit != nil && b.Audit.Path != "" && token != "" {
+		for _, e := range store.List() {
+			if subtle.ConstantTimeCompare([]byte(e.Token), []byte(token)) == 1 {
+				forgotten = &e
+				break
+			}
+		}
+	}
+	found, err := store.Forget(token)
+	if found && forgotten != nil {
+		b.Audit.Record(AuditEvent(audit.EventErase, forgotten))
+	}
+	return found, err
+}
+
+// AuditEvent describes a cached or minted token for the audit log: the repositories and
+// permissions GitHub granted (what the key asked for when GitHub did not say).
+func AuditEvent(event string, e *cache.Entry) audit.Event {
+	repos := e.Repositories
+	if len(repos) == 0 {
+		repos = e.Key.Repositories
+	}
+	perms := e.Permissions
+	if len(perms) == 0 {
+		perms = e.Key.Permissions
+	}
+	return audit.Event{Event: event, Host: e.Key.Host, App: e.Key.App, InstallationID: e.Key.InstallationID,
+		Repositories: repos, Permissions: perms, ExpiresAt: e.ExpiresAt, Token: e.Token}
 }
 
 // Get answers git's get: the token for the repository in req's path as the password of

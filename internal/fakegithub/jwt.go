@@ -79,7 +79,7 @@ func (s *Server) verifyAppJWT(authorization string) (*App, string) {
 		if app == nil {
 			return nil, errUnknownIssuer
 		}
-		return &app.Key.PublicKey, nil
+		return s.verificationKeys(app), nil
 	})
 	switch {
 	case errors.Is(err, errNoIssuer):

@@ -96,6 +96,9 @@ type Server struct {
 	requests    []Request
 	rateUsed    int
 	rateReset   time.Time
+
+	lfs     lfsState          // Git LFS transfer grants (lfs.go)
+	appKeys map[*App][]appKey // keys added and deleted by AddKey and DeleteKey (keys.go)
 }
 
 // Request is one entry of the request log.
@@ -360,6 +363,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 
 	if r.URL.Path == "/api/v3" || strings.HasPrefix(r.URL.Path, "/api/v3/") {
 		s.serveREST(w, r)
+		return
+	}
+	if s.serveLFS(w, r) {
 		return
 	}
 	s.serveGit(w, r)

@@ -1,0 +1,224 @@
+package e2e
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/git-credential-ghapp/git-credential-ghapp/internal/fakegithub"
+)
+
+// The helper binaries, built once per test run from this module's ./cmd/... into binDir (one
+// binary today; the front and the full helper side by side once there are two, which is where
+// the front looks for the full helper).
+var (
+	buildOnce sync.Once
+	binDir    string
+	buildErr  error
+)
+
+// helperBinary builds the helper with `go build` (static, as install.sh does) and returns the
+// path of git-credential-ghapp.
+func helperBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		binDir, buildErr = os.MkdirTemp("", "ghapp-e2e-bin-")
+		if buildErr != nil {
+			return
+		}
+		cmd := exec.Command(goTool(), "build", "-trimpath", "-o", binDir+string(os.PathSeparator), "./cmd/...")
+		cmd.Dir = moduleRoot()
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build ./cmd/...: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return filepath.Join(binDir, "git-credential-ghapp"+exeSuffix())
+}
+
+func exeSuffix() string {
+	if runtime.GOOS == "windows" {
+		return ".exe"
+	}
+	return ""
+}
+
+// goTool is the go command that runs this test.
+func goTool() string {
+	p := filepath.Join(runtime.GOROOT(), "bin", "go"+exeSuffix())
+	if _, err := os.Stat(p); err == nil {
+		return p
+	}
+	return "go"
+}
+
+// moduleRoot is two levels up from this package (internal/e2e).
+func moduleRoot() string {
+	wd, _ := os.Getwd()
+	return filepath.Join(wd, "..", "..")
+}
+
+// needTool fails (in CI, where .ci/run installs it) or skips (elsewhere) when a client is missing.
+func needTool(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is not installed; .ci/run installs it", name)
+		}
+		t.Skipf("%s is not installed", name)
+	}
+	return p
+}
+
+// world is a fake GitHub and a throwaway home for git, the helper and the clients, with nothing
+// of the developer's own settings.
+type world struct {
+	t      *testing.T
+	srv    *fakegithub.Server
+	dir    string
+	helper string
+	env    map[string]string
+	apps   map[string]*fakegithub.App
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	helper := helperBinary(t)
+	dir := t.TempDir()
+	srv, err := fakegithub.New(fakegithub.Config{Dir: filepath.Join(dir, "fake")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	home := filepath.Join(dir, "home")
+	for _, d := range []string{home, filepath.Join(dir, "run"), filepath.Join(dir, "work")} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := &world{t: t, srv: srv, dir: dir, helper: helper, apps: map[string]*fakegithub.App{}}
+	w.env = map[string]string{
+		"PATH":                filepath.Dir(helper) + string(os.PathListSeparator) + os.Getenv("PATH"),
+		"HOME":                home,
+		"XDG_RUNTIME_DIR":     filepath.Join(dir, "run"),
+		"XDG_CACHE_HOME":      filepath.Join(home, ".cache"),
+		"XDG_CONFIG_HOME":     filepath.Join(home, ".config"),
+		"GIT_CONFIG_GLOBAL":   filepath.Join(home, ".gitconfig"),
+		"GIT_CONFIG_NOSYSTEM": "1",
+		"GIT_TERMINAL_PROMPT": "0",
+		"GIT_SSL_CAINFO":      srv.CAFile,
+		"SSL_CERT_FILE":       srv.CAFile,
+		"GIT_AUTHOR_NAME":     "Test",
+		"GIT_AUTHOR_EMAIL":    "test@example.com",
+		"GIT_COMMITTER_NAME":  "Test",
+		"GIT_COMMITTER_EMAIL": "test@example.com",
+		"GHAPP_HOSTNAME":      srv.Host,
+		"LC_ALL":              "C",
+	}
+	return w
+}
+
+// environ is the whole environment of a child: only w.env (plus what the OS needs to run
+// programs), never the developer's.
+func (w *world) environ(extra ...string) []string {
+	env := make([]string, 0, len(w.env)+len(extra)+2)
+	for k, v := range w.env {
+		env = append(env, k+"="+v)
+	}
+	if runtime.GOOS == "windows" {
+		env = append(env, "SYSTEMROOT="+os.Getenv("SYSTEMROOT"))
+	}
+	return append(env, extra...)
+}
+
+// app registers an app, writes its key to DIR/SLUG.pem (0600) and returns the key's path.
+func (w *world) app(slug string) (*fakegithub.App, string) {
+	w.t.Helper()
+	app := w.srv.NewApp(slug)
+	w.apps[slug] = app
+	pem := filepath.Join(w.dir, slug+".pem")
+	if err := os.WriteFile(pem, app.PEM, 0o600); err != nil {
+		w.t.Fatal(err)
+	}
+	return app, pem
+}
+
+// helperFor configures git to use app (key in pem) for the URLs under https://HOST/OWNER, as
+// README's "Two apps" shows.
+func (w *world) helperFor(owner string, app *fakegithub.App, pem string) {
+	w.t.Helper()
+	w.git("", "config", "--global", "credential.https://"+w.srv.Host+"/"+owner+".helper",
+		w.helper+" --app-id "+strconv.FormatInt(app.ID, 10)+" --key-file "+pem)
+	w.git("", "config", "--global", "credential.https://"+w.srv.Host+".useHttpPath", "true")
+}
+
+// run runs name with args in dir (relative to w.dir) and fails the test on error.
+func (w *world) run(dir, name string, args ...string) string {
+	w.t.Helper()
+	out, err := w.try(dir, name, args...)
+	if err != nil {
+		w.t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+// try runs name with args in dir and returns its combined output.
+func (w *world) try(dir, name string, args ...string) (string, error) {
+	w.t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Env = w.environ()
+	cmd.Dir = filepath.Join(w.dir, dir)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	return out.String(), err
+}
+
+func (w *world) git(dir string, args ...string) string {
+	w.t.Helper()
+	return w.run(dir, "git", args...)
+}
+
+// seed commits files to the repository fullName directly in the fake's bare repository (a local
+// push, no credentials involved), and tags the commit when tag is not "".
+func (w *world) seed(fullName string, files map[string]string, tag string) {
+	w.t.Helper()
+	work := filepath.Join("seed", fullName)
+	w.git("", "clone", "-q", w.srv.RepoPath(fullName), work)
+	for name, content := range files {
+		p := filepath.Join(w.dir, work, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			w.t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			w.t.Fatal(err)
+		}
+	}
+	w.git(work, "add", "-A")
+	w.git(work, "commit", "-q", "-m", "seed")
+	w.git(work, "push", "-q", "origin", "HEAD:main")
+	if tag != "" {
+		w.git(work, "tag", tag)
+		w.git(work, "push", "-q", "origin", tag)
+	}
+}
+
+// minted returns the repositories of each mint so far, as "installation:repo,repo".
+func (w *world) minted() []string {
+	var out []string
+	for _, m := range w.srv.Mints() {
+		out = append(out, strconv.FormatInt(m.InstallationID, 10)+":"+strings.Join(m.Repositories, ","))
+	}
+	return out
+}
