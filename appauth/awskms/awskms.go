@@ -31,8 +31,7 @@ import (
 	"github.com/aws/smithy-go"
 )
 
-// signTimeout bounds one Sign call (the SDK's retries included) when the context given to New
-// has no earlier deadline.
+// signTimeout bounds one Sign call, the SDK's retries included.
 const signTimeout = 20 * time.Second
 
 // Signer is an RSA key in AWS KMS.
@@ -40,7 +39,6 @@ type Signer struct {
 	client *kms.Client
 	keyID  string // as written in the URI
 	pub    *rsa.PublicKey
-	ctx    context.Context
 	where  string // "KMS in REGION" or the endpoint, for errors
 }
 
@@ -67,8 +65,8 @@ func ParseURI(uri string) (endpoint, key, arnRegion string, err error) {
 // the public key (kms:GetPublicKey) and checks its KeyUsage (SIGN_VERIFY), its KeySpec (RSA) and
 // its signing algorithms. It fails with one line naming what to fix: the URI, no region, no
 // credentials, KMS unreachable, access denied (naming kms:GetPublicKey), no such key, a key
-// disabled or pending deletion, or a key of the wrong type. ctx bounds this call, and the
-// signatures made later.
+// disabled or pending deletion, or a key of the wrong type. ctx bounds this call; each signature
+// later has a timeout of its own.
 func New(ctx context.Context, uri string) (crypto.Signer, error) {
 	endpoint, key, arnRegion, err := ParseURI(uri)
 	if err != nil {
@@ -84,7 +82,7 @@ func New(ctx context.Context, uri string) (crypto.Signer, error) {
 	if cfg.Region == "" {
 		return nil, errors.New("awskms: no AWS region: set AWS_REGION (or AWS_PROFILE with a region), or name the key by its ARN")
 	}
-	s := &Signer{keyID: key, ctx: ctx, where: "KMS in " + cfg.Region}
+	s := &Signer{keyID: key, where: "KMS in " + cfg.Region}
 	s.client = kms.NewFromConfig(cfg, func(o *kms.Options) {
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String("https://" + endpoint)
@@ -130,11 +128,7 @@ func (s *Signer) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byt
 	if opts == nil || opts.HashFunc() != crypto.SHA256 || len(digest) != 32 {
 		return nil, errors.New("awskms: only RSASSA_PKCS1_V1_5_SHA_256 of a 32-byte SHA-256 digest is supported")
 	}
-	ctx := s.ctx
-	if ctx == nil || ctx.Err() != nil {
-		ctx = context.Background()
-	}
-	ctx, cancel := context.WithTimeout(ctx, signTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), signTimeout)
 	defer cancel()
 	out, err := s.client.Sign(ctx, &kms.SignInput{
 		KeyId:            aws.String(s.keyID),

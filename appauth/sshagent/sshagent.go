@@ -51,14 +51,13 @@ type Signer struct {
 	blob        []byte // the key as the agent names it (SSH wire format)
 	pub         *rsa.PublicKey
 	fingerprint string
-	ctx         context.Context
 }
 
 // New opens the key uri names ("ssh-agent:" or "ssh-agent:SHA256:FP") in the agent at
 // SSH_AUTH_SOCK. It fails, with one line that says what to do, when the URI is malformed,
 // SSH_AUTH_SOCK is unset or the agent does not answer, the agent holds no RSA key, several RSA
 // keys and the URI names none (their fingerprints are listed), or none with the fingerprint
-// named. ctx bounds this call and later signatures.
+// named. ctx bounds this call; each signature later has a timeout of its own.
 func New(ctx context.Context, uri string) (crypto.Signer, error) {
 	rest, ok := strings.CutPrefix(uri, "ssh-agent:")
 	if !ok {
@@ -79,8 +78,8 @@ func New(ctx context.Context, uri string) (crypto.Signer, error) {
 		}
 		return nil, errors.New("ssh-agent: SSH_AUTH_SOCK is not set: start an agent (eval \"$(ssh-agent)\") and ssh-add the app's .pem, or use another --signer")
 	}
-	s := &Signer{socket: socket, ctx: ctx}
-	keys, err := s.identities()
+	s := &Signer{socket: socket}
+	keys, err := s.identities(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +142,7 @@ func (s *Signer) SignMessage(_ io.Reader, msg []byte, opts crypto.SignerOpts) ([
 	req = appendString(req, s.blob)
 	req = appendString(req, msg)
 	req = binary.BigEndian.AppendUint32(req, flagRSASHA256)
-	reply, err := s.roundTrip(req)
+	reply, err := s.roundTrip(context.Background(), req)
 	if err != nil {
 		return nil, err
 	}
@@ -180,8 +179,8 @@ type identity struct {
 	fingerprint string
 }
 
-func (s *Signer) identities() ([]identity, error) {
-	reply, err := s.roundTrip([]byte{msgRequestIdentities})
+func (s *Signer) identities(ctx context.Context) ([]identity, error) {
+	reply, err := s.roundTrip(ctx, []byte{msgRequestIdentities})
 	if err != nil {
 		return nil, err
 	}
@@ -218,11 +217,7 @@ func (s *Signer) identities() ([]identity, error) {
 }
 
 // roundTrip sends one request to the agent and returns its answer (at least one byte: the type).
-func (s *Signer) roundTrip(req []byte) ([]byte, error) {
-	ctx := s.ctx
-	if ctx == nil {
-		ctx = context.Background()
-	}
+func (s *Signer) roundTrip(ctx context.Context, req []byte) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var d net.Dialer
