@@ -24,7 +24,8 @@ type Signer struct {
 	// Issuer is the App ID or the Client ID; it becomes the iss claim as a string.
 	Issuer string
 	// Key holds the app's RSA private key: a local *rsa.PrivateKey, or a key store's signer (see
-	// package keystore). Its Public() must be an *rsa.PublicKey. When it also implements
+	// package keystore). Sign does not call its Public (a key store may have to ask for it). When
+	// it also implements
 	// crypto.MessageSigner (as an ssh-agent, which hashes the message itself, does), it is handed
 	// the JWT's signing input; otherwise it is handed the input's SHA-256 digest.
 	Key crypto.Signer
@@ -32,8 +33,8 @@ type Signer struct {
 
 // Sign returns an RS256 JWT (RSASSA-PKCS1-v1_5 over SHA-256) with iat = now-60s, exp = now+9m
 // (a 10-minute span, GitHub's maximum) and iss = Issuer. now should be GitHub's time (local time
-// plus a known clock offset). It fails when Issuer or Key is missing, when Key is not RSA, or when
-// the key's signer fails (its error is kept, so a key store's one-line explanation reaches the
+// plus a known clock offset). It fails when Issuer or Key is missing, or when the key's signer
+// fails (its error is kept, so a key store's one-line explanation reaches the
 // user); the error never contains key material.
 func (s Signer) Sign(now time.Time) (string, error) {
 	if s.Issuer == "" {
@@ -41,9 +42,6 @@ func (s Signer) Sign(now time.Time) (string, error) {
 	}
 	if s.Key == nil {
 		return "", errors.New("cannot sign the app JWT: no private key")
-	}
-	if _, ok := s.Key.Public().(*rsa.PublicKey); !ok {
-		return "", fmt.Errorf("cannot sign the app JWT: the key is %T, not RSA; GitHub App keys are RSA", s.Key.Public())
 	}
 	claims := jwt.RegisteredClaims{
 		Issuer:    s.Issuer,

@@ -8,6 +8,9 @@
 // an RSA_2048, RSA_3072 or RSA_4096 key for SIGN_VERIFY; the caller needs kms:GetPublicKey and
 // kms:Sign on it and nothing else. Signatures are RSASSA_PKCS1_V1_5_SHA_256 over the SHA-256
 // digest (MessageType DIGEST), so only the digest of the JWT goes to AWS.
+//
+// A mint pays KMS one round trip, the Sign: New does not call KMS, and the public key is fetched
+// (kms:GetPublicKey) only when Public or Check is called, as setup and doctor do.
 package awskms
 
 import (
@@ -22,6 +25,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -38,8 +42,11 @@ const signTimeout = 20 * time.Second
 type Signer struct {
 	client *kms.Client
 	keyID  string // as written in the URI
-	pub    *rsa.PublicKey
 	where  string // "KMS in REGION" or the endpoint, for errors
+
+	pubOnce sync.Once
+	pub     *rsa.PublicKey
+	pubErr  error
 }
 
 // keyRe matches what may follow the URI's slash: a key id (UUID or mrk-...), alias/NAME, or the
@@ -61,12 +68,10 @@ func ParseURI(uri string) (endpoint, key, arnRegion string, err error) {
 	return endpoint, key, m[1], nil
 }
 
-// New opens the KMS key that uri names and checks it can make the JWT's signature: it fetches
-// the public key (kms:GetPublicKey) and checks its KeyUsage (SIGN_VERIFY), its KeySpec (RSA) and
-// its signing algorithms. It fails with one line naming what to fix: the URI, no region, no
-// credentials, KMS unreachable, access denied (naming kms:GetPublicKey), no such key, a key
-// disabled or pending deletion, or a key of the wrong type. ctx bounds this call; each signature
-// later has a timeout of its own.
+// New returns the signer of the KMS key that uri names, without calling KMS: it reads the URI and
+// the AWS configuration (and so fails, with one line naming the fix, on a malformed URI, an
+// unreadable configuration or no region). Whether the key exists, may be used and is an RSA key
+// for signing is found by the first signature or by Check.
 func New(ctx context.Context, uri string) (crypto.Signer, error) {
 	endpoint, key, arnRegion, err := ParseURI(uri)
 	if err != nil {
@@ -91,6 +96,25 @@ func New(ctx context.Context, uri string) (crypto.Signer, error) {
 			s.where = "KMS at " + *o.BaseEndpoint
 		}
 	})
+	return s, nil
+}
+
+// Check fetches the key's public key (kms:GetPublicKey) and checks that the key can make the
+// JWT's signature: KeyUsage SIGN_VERIFY, an RSA KeySpec, RSASSA_PKCS1_V1_5_SHA_256 among its
+// signing algorithms. It fails with one line naming what to fix: no credentials, KMS unreachable,
+// access denied (naming kms:GetPublicKey), no such key, a key disabled or pending deletion, or a
+// key of the wrong type. The answer is kept: later calls return the same.
+func (s *Signer) Check(ctx context.Context) error {
+	s.pubOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(ctx, signTimeout)
+		defer cancel()
+		s.pub, s.pubErr = s.fetchPublic(ctx)
+	})
+	return s.pubErr
+}
+
+func (s *Signer) fetchPublic(ctx context.Context) (*rsa.PublicKey, error) {
+	key := s.keyID
 	out, err := s.client.GetPublicKey(ctx, &kms.GetPublicKeyInput{KeyId: aws.String(key)})
 	if err != nil {
 		return nil, s.explain(err, "kms:GetPublicKey")
@@ -114,16 +138,22 @@ func New(ctx context.Context, uri string) (crypto.Signer, error) {
 	if !ok {
 		return nil, fmt.Errorf("awskms: the key %s is %T, not RSA", key, pub)
 	}
-	s.pub = rsaPub
-	return s, nil
+	return rsaPub, nil
 }
 
-// Public returns the key's *rsa.PublicKey.
-func (s *Signer) Public() crypto.PublicKey { return s.pub }
+// Public returns the key's *rsa.PublicKey, fetching it from KMS on first use (see Check), or nil
+// when it cannot be had; Check says why.
+func (s *Signer) Public() crypto.PublicKey {
+	if s.Check(context.Background()) != nil {
+		return nil
+	}
+	return s.pub
+}
 
-// Sign asks KMS for an RSASSA_PKCS1_V1_5_SHA_256 signature of digest (MessageType DIGEST).
-// opts.HashFunc() must be crypto.SHA256 and digest 32 bytes. It fails with one line for access
-// denied (naming kms:Sign), an unreachable KMS, or a key disabled since New.
+// Sign asks KMS for an RSASSA_PKCS1_V1_5_SHA_256 signature of digest (MessageType DIGEST): one
+// round trip. opts.HashFunc() must be crypto.SHA256 and digest 32 bytes. It fails with one line
+// naming the fix for no credentials, an unreachable KMS, access denied (naming kms:Sign), no
+// such key, a disabled key, or a key that cannot make this signature (not RSA, not SIGN_VERIFY).
 func (s *Signer) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
 	if opts == nil || opts.HashFunc() != crypto.SHA256 || len(digest) != 32 {
 		return nil, errors.New("awskms: only RSASSA_PKCS1_V1_5_SHA_256 of a 32-byte SHA-256 digest is supported")
@@ -154,7 +184,7 @@ func (s *Signer) explain(err error, action string) error {
 		case "DisabledException", "KMSInvalidStateException":
 			return fmt.Errorf("awskms: the key %s cannot be used now (%s: %s): enable it, or finish importing its key material", s.keyID, code, oneLine(api.ErrorMessage()))
 		case "InvalidKeyUsageException":
-			return fmt.Errorf("awskms: the key %s cannot sign: %s; use an RSA_2048 SIGN_VERIFY key", s.keyID, oneLine(api.ErrorMessage()))
+			return fmt.Errorf("awskms: the key %s cannot sign: %s; import the app's key into an RSA_2048 SIGN_VERIFY key", s.keyID, strings.TrimSuffix(oneLine(api.ErrorMessage()), "."))
 		case "UnrecognizedClientException", "InvalidSignatureException", "ExpiredTokenException", "InvalidClientTokenId":
 			return fmt.Errorf("awskms: AWS refused the credentials (%s): refresh them (aws sso login, or new keys)", code)
 		default:

@@ -8,6 +8,8 @@ import (
 	"crypto/sha256"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -90,16 +92,17 @@ func TestErrorsOnLocalKMS(t *testing.T) {
 		keystoretest.KMSKey{ID: encryptID, Key: key(t), Usage: "ENCRYPT_DECRYPT"})
 	env(t, "")
 	t.Setenv("AWS_ENDPOINT_URL", endpoint)
-	if _, err := awskms.New(context.Background(), "awskms:///"+keyID); err != nil {
+	if err := check("awskms:///" + keyID); err != nil {
 		t.Fatalf("AWS_ENDPOINT_URL: %v", err)
 	}
-	for _, tc := range []struct{ name, uri, want string }{
-		{"encryption key", "awskms:///" + encryptID, "is for ENCRYPT_DECRYPT, not SIGN_VERIFY"},
-		{"no such key", "awskms:///alias/nope", "has no key alias/nope"},
+	for _, tc := range []struct{ name, uri, wantCheck, wantSign string }{
+		{"encryption key", "awskms:///" + encryptID, "is for ENCRYPT_DECRYPT, not SIGN_VERIFY", "cannot sign: "},
+		{"no such key", "awskms:///alias/nope", "has no key alias/nope", "has no key alias/nope"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := awskms.New(context.Background(), tc.uri)
-			checkErr(t, err, tc.want)
+			// setup and doctor check at once; a mint finds the same at its signature.
+			checkErr(t, check(tc.uri), tc.wantCheck)
+			checkErr(t, sign(tc.uri), tc.wantSign)
 		})
 	}
 	t.Run("unreachable", func(t *testing.T) {
@@ -107,8 +110,8 @@ func TestErrorsOnLocalKMS(t *testing.T) {
 		srv.Close() // a port nothing listens on
 		t.Setenv("AWS_ENDPOINT_URL", srv.URL)
 		t.Setenv("AWS_MAX_ATTEMPTS", "1")
-		_, err := awskms.New(context.Background(), "awskms:///"+keyID)
-		checkErr(t, err, "cannot reach KMS at "+srv.URL)
+		checkErr(t, check("awskms:///"+keyID), "cannot reach KMS at "+srv.URL)
+		checkErr(t, sign("awskms:///"+keyID), "cannot reach KMS at "+srv.URL)
 	})
 	t.Run("no region", func(t *testing.T) {
 		t.Setenv("AWS_REGION", "")
@@ -123,18 +126,66 @@ func TestErrorsOnLocalKMS(t *testing.T) {
 // Errors"; the SDK reads either).
 func TestAccessDeniedNamesTheActions(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if target := r.Header.Get("X-Amz-Target"); target != "TrentService.GetPublicKey" {
-			t.Errorf("X-Amz-Target = %q", target)
-		}
+		action := "kms:" + strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "TrentService.")
 		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 		w.Header().Set("x-amzn-ErrorType", "AccessDeniedException")
 		w.WriteHeader(400)
-		w.Write([]byte(`{"__type":"AccessDeniedException","message":"User: arn:aws:sts::111122223333:assumed-role/ci/i-0 is not authorized to perform: kms:GetPublicKey on this resource because no identity-based policy allows the kms:GetPublicKey action"}`))
+		w.Write([]byte(`{"__type":"AccessDeniedException","message":"User: arn:aws:sts::111122223333:assumed-role/ci/i-0 is not authorized to perform: ` +
+			action + ` on this resource because no identity-based policy allows the ` + action + ` action"}`))
 	}))
 	defer srv.Close()
 	env(t, srv.URL)
-	_, err := awskms.New(context.Background(), "awskms:///alias/ci-bot")
-	checkErr(t, err, "access denied to alias/ci-bot (kms:GetPublicKey): allow kms:GetPublicKey and kms:Sign")
+	checkErr(t, check("awskms:///alias/ci-bot"), "access denied to alias/ci-bot (kms:GetPublicKey): allow kms:GetPublicKey and kms:Sign")
+	checkErr(t, sign("awskms:///alias/ci-bot"), "access denied to alias/ci-bot (kms:Sign): allow kms:GetPublicKey and kms:Sign")
+}
+
+// A mint pays KMS one round trip: opening the signer and signing the JWT's digest sends exactly
+// one request, the Sign (counted by a proxy in front of the emulator).
+func TestMintPaysOneRoundTrip(t *testing.T) {
+	endpoint := keystoretest.LocalKMS(t, keystoretest.KMSKey{ID: keyID, Alias: "alias/ci-bot", Key: key(t)})
+	target, err := url.Parse(endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var calls []string
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		calls = append(calls, r.Header.Get("X-Amz-Target"))
+		mu.Unlock()
+		proxy.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	env(t, srv.URL)
+	if err := sign("awskms:///alias/ci-bot"); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(calls) != 1 || calls[0] != "TrentService.Sign" {
+		t.Fatalf("a signature sent %v to KMS; want one TrentService.Sign", calls)
+	}
+}
+
+// check opens uri and checks its key, as setup and doctor do.
+func check(uri string) error {
+	s, err := awskms.New(context.Background(), uri)
+	if err != nil {
+		return err
+	}
+	return s.(*awskms.Signer).Check(context.Background())
+}
+
+// sign opens uri and signs a digest with it, as a mint does.
+func sign(uri string) error {
+	s, err := awskms.New(context.Background(), uri)
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256([]byte("header.claims"))
+	_, err = s.Sign(rand.Reader, sum[:], crypto.SHA256)
+	return err
 }
 
 func TestParseURI(t *testing.T) {
@@ -161,5 +212,29 @@ func checkErr(t *testing.T, err error, want string) {
 	t.Helper()
 	if err == nil || !strings.Contains(err.Error(), want) || !strings.HasPrefix(err.Error(), "awskms: ") || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("err = %v, want one line with %q", err, want)
+	}
+}
+
+// BenchmarkSign is one Sign round trip to the local-kms emulator on loopback: the floor of what
+// a mint pays to AWS KMS (a real KMS adds the network to its region).
+func BenchmarkSign(b *testing.B) {
+	k, err := appKey()
+	if err != nil {
+		b.Fatal(err)
+	}
+	endpoint := keystoretest.LocalKMS(b, keystoretest.KMSKey{ID: keyID, Alias: "alias/ci-bot", Key: k})
+	for name, v := range map[string]string{"AWS_ENDPOINT_URL_KMS": endpoint, "AWS_REGION": "eu-west-2", "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
+		"AWS_SECRET_ACCESS_KEY": "secret", "AWS_CONFIG_FILE": "/nonexistent", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "AWS_EC2_METADATA_DISABLED": "true"} {
+		b.Setenv(name, v)
+	}
+	s, err := awskms.New(context.Background(), "awskms:///alias/ci-bot")
+	if err != nil {
+		b.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte("header.claims"))
+	for b.Loop() {
+		if _, err := s.Sign(rand.Reader, sum[:], crypto.SHA256); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

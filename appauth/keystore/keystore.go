@@ -10,11 +10,18 @@
 // implements the standard crypto.MessageSigner and makes Sign fail, as that interface's
 // documentation asks; the JWT code (appauth.Signer) uses crypto.SignMessage, which prefers
 // SignMessage when it is there. Errors are one line that names the backend and the fix.
+//
+// A backend may leave the checks of its key (does it exist, may this identity use it, is it an
+// RSA signing key) to the first signature, so that a mint pays the key store one round trip
+// instead of two; it then implements Checker, and setup and doctor call Check to have them at
+// once. A backend that checks in New needs nothing more.
 package keystore
 
 import (
 	"context"
 	"crypto"
+	"crypto/rsa"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -76,4 +83,29 @@ func Open(ctx context.Context, uri string) (crypto.Signer, error) {
 		return nil, fmt.Errorf("--signer %s:...: no signer backend %q is built in; this build has %s", scheme, scheme, strings.Join(Backends(), ", "))
 	}
 	return open(ctx, uri)
+}
+
+// Checker is implemented by a signer whose New does not contact its key store (see the package
+// documentation): Check fetches the public key and checks that the key can sign the app's JWT.
+type Checker interface {
+	Check(ctx context.Context) error
+}
+
+// Check checks that s can sign the app's JWT: it calls s's Check when s is a Checker, and then
+// insists that its public key is RSA. Setup and doctor call it after Open; the mint path does not
+// (the first signature finds the same problems).
+func Check(ctx context.Context, s crypto.Signer) error {
+	if c, ok := s.(Checker); ok {
+		if err := c.Check(ctx); err != nil {
+			return err
+		}
+	}
+	switch pub := s.Public().(type) {
+	case *rsa.PublicKey:
+		return nil
+	case nil:
+		return errors.New("the signer has no public key")
+	default:
+		return fmt.Errorf("the signer's key is %T, not RSA; GitHub App keys are RSA", pub)
+	}
 }

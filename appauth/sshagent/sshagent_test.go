@@ -162,3 +162,27 @@ func TestKeyRemovedAfterOpen(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// BenchmarkSignMessage is one rsa-sha2-256 signature by OpenSSH's ssh-agent over its socket.
+func BenchmarkSignMessage(b *testing.B) {
+	ks, err := keys()
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	p := filepath.Join(dir, "app.pem")
+	if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(ks[0])}), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	b.Setenv("SSH_AUTH_SOCK", keystoretest.SSHAgent(b, p))
+	s, err := sshagent.New(context.Background(), "ssh-agent:")
+	if err != nil {
+		b.Fatal(err)
+	}
+	msg := []byte("header.claims")
+	for b.Loop() {
+		if _, err := crypto.SignMessage(s, rand.Reader, msg, crypto.SHA256); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

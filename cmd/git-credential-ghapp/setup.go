@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/git-credential-ghapp/git-credential-ghapp/appauth"
+	"github.com/git-credential-ghapp/git-credential-ghapp/appauth/keystore"
 	"github.com/git-credential-ghapp/git-credential-ghapp/internal/broker"
 	"github.com/git-credential-ghapp/git-credential-ghapp/internal/gitconfig"
 )
@@ -125,6 +126,9 @@ func (s *setup) run(ctx context.Context) int {
 		return exitUsage
 	}
 	key, from, err := openSigner(ctx, e, o)
+	if err == nil && o.Signer != "" {
+		err = keystore.Check(ctx, key)
+	}
 	if err != nil {
 		e.errorf("setup: %v", err)
 		return exitFail

@@ -46,6 +46,9 @@ func (d *doctor) checkSigner(ctx context.Context, o *options) crypto.Signer {
 	}
 	start := time.Now()
 	s, err := keystore.Open(ctx, o.Signer)
+	if err == nil {
+		err = keystore.Check(ctx, s)
+	}
 	if err != nil {
 		d.fail("signer", err.Error(), "")
 		return nil

@@ -4,8 +4,11 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/pem"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -146,5 +149,63 @@ func awsTestEnv(endpoint string) map[string]string {
 		"AWS_CONFIG_FILE":             os.DevNull,
 		"AWS_SHARED_CREDENTIALS_FILE": os.DevNull,
 		"AWS_EC2_METADATA_DISABLED":   "true",
+	}
+}
+
+// BenchmarkColdGet is a whole get with nothing cached (installation discovery, the JWT signed
+// once, the mint: a new helper process each time, as git runs it) with the key in a file, in
+// OpenSSH's ssh-agent, and in the local-kms emulator: what a key store adds to a mint. The fake
+// GitHub answers at once, so the differences are the signer's.
+func BenchmarkColdGet(b *testing.B) {
+	dir := b.TempDir()
+	w, vars, err := startWorld(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer w.srv.Close()
+	helper, err := exec.LookPath("git-credential-ghapp")
+	if err != nil {
+		b.Fatal(err)
+	}
+	pemFile := filepath.Join(dir, "app.pem")
+	key := w.apps["ci-bot"].Key
+	vars["GHAPP_APP_ID"] = vars["APP_ID"]
+	kinds := []struct {
+		name string
+		env  func() map[string]string
+	}{
+		{"key-file", func() map[string]string { return map[string]string{"GHAPP_PRIVATE_KEY_FILE": pemFile} }},
+		{"ssh-agent", func() map[string]string {
+			return map[string]string{"GHAPP_SIGNER": "ssh-agent:", "SSH_AUTH_SOCK": keystoretest.SSHAgent(b, pemFile)}
+		}},
+		{"awskms", func() map[string]string {
+			env := awsTestEnv(keystoretest.LocalKMS(b, keystoretest.KMSKey{ID: "2f7c1d5e-8a4b-4c3d-9e2f-1a0b9c8d7e6f", Alias: "alias/ci-bot", Key: key}))
+			env["GHAPP_SIGNER"] = "awskms:///alias/ci-bot"
+			return env
+		}},
+	}
+	req := fmt.Sprintf("protocol=https\nhost=%s\npath=acme/app.git\n\n", vars["HOST"])
+	for _, kind := range kinds {
+		b.Run(kind.name, func(b *testing.B) {
+			env := os.Environ()
+			for k, v := range vars {
+				env = append(env, k+"="+v)
+			}
+			for k, v := range kind.env() {
+				env = append(env, k+"="+v)
+			}
+			i := 0
+			for b.Loop() {
+				i++
+				run := filepath.Join(dir, kind.name, strconv.Itoa(i)) // an empty cache each time
+				cmd := exec.Command(helper, "get")
+				cmd.Env = append(env, "XDG_RUNTIME_DIR="+run, "XDG_CACHE_HOME="+run)
+				cmd.Stdin = strings.NewReader(req)
+				out, err := cmd.CombinedOutput()
+				if err != nil || !strings.Contains(string(out), "password=") {
+					b.Fatalf("get: %v\n%s", err, out)
+				}
+			}
+		})
 	}
 }
