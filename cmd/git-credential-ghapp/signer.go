@@ -40,6 +40,9 @@ func keyDescription(s crypto.Signer) string {
 
 // checkSigner opens the key store --signer names, for doctor, and says how long that took.
 func (d *doctor) checkSigner(ctx context.Context, o *options) crypto.Signer {
+	if o.AppID == "" {
+		d.fail("app id", "no app id given, and no helper of this tool configured to take it from", "pass --app-id, or run setup --signer")
+	}
 	if o.KeyFile != "" || o.KeyPEM != "" {
 		d.warn("private key", "a key file or GHAPP_PRIVATE_KEY is set but not read: --signer (GHAPP_SIGNER) wins",
 			"remove --key-file, GHAPP_PRIVATE_KEY_FILE and GHAPP_PRIVATE_KEY, so no copy of the key is left on this machine")
