@@ -9,7 +9,9 @@
 // signature. A key store that can only sign messages (an ssh-agent hashes what it signs) also
 // implements the standard crypto.MessageSigner and makes Sign fail, as that interface's
 // documentation asks; the JWT code (appauth.Signer) uses crypto.SignMessage, which prefers
-// SignMessage when it is there. Errors are one line that names the backend and the fix.
+// SignMessage when it is there. Errors are one line that names the backend and the fix. The
+// context given to New bounds New only: a signer is opened with the request's deadline and used
+// later, so each Sign sets a timeout of its own.
 //
 // A backend may leave the checks of its key (does it exist, may this identity use it, is it an
 // RSA signing key) to the first signature, so that a mint pays the key store one round trip
