@@ -113,6 +113,11 @@ func TestErrorsOnLocalKMS(t *testing.T) {
 		checkErr(t, check("awskms:///"+keyID), "cannot reach KMS at "+srv.URL)
 		checkErr(t, sign("awskms:///"+keyID), "cannot reach KMS at "+srv.URL)
 	})
+	t.Run("no credentials", func(t *testing.T) {
+		t.Setenv("AWS_ACCESS_KEY_ID", "")
+		t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+		checkErr(t, sign("awskms:///"+keyID), "no AWS credentials found: set AWS_PROFILE")
+	})
 	t.Run("no region", func(t *testing.T) {
 		t.Setenv("AWS_REGION", "")
 		_, err := awskms.New(context.Background(), "awskms:///"+keyID)
