@@ -90,7 +90,7 @@ func New(ctx context.Context, uri string) (crypto.Signer, error) {
 				return nil, fmt.Errorf("ssh-agent: the key %s is %s, not RSA; GitHub App keys are RSA: ssh-add the app's .pem", want, k.kind)
 			}
 			s.blob, s.pub, s.fingerprint = k.blob, k.pub, k.fingerprint
-			return s, nil
+			return s, s.checkSize()
 		}
 		if k.pub != nil {
 			rsaKeys = append(rsaKeys, k)
@@ -114,7 +114,16 @@ func New(ctx context.Context, uri string) (crypto.Signer, error) {
 	}
 	k := rsaKeys[0]
 	s.blob, s.pub, s.fingerprint = k.blob, k.pub, k.fingerprint
-	return s, nil
+	return s, s.checkSize()
+}
+
+// checkSize refuses an RSA key smaller than GitHub's (GitHub App keys are 2048 bits): it cannot
+// be the app's.
+func (s *Signer) checkSize() error {
+	if bits := s.pub.N.BitLen(); bits < 2048 {
+		return fmt.Errorf("ssh-agent: the key %s is RSA of %d bits; GitHub App keys are 2048 bits: ssh-add the app's .pem", s.fingerprint, bits)
+	}
+	return nil
 }
 
 // Public returns the key's *rsa.PublicKey.

@@ -146,6 +146,23 @@ func TestErrors(t *testing.T) {
 	}
 }
 
+// An RSA key smaller than any GitHub App key is refused by name, whether picked as the only one
+// or by its fingerprint.
+func TestSmallRSAKeyRefused(t *testing.T) {
+	small, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sock := keystoretest.SSHAgent(t, rsaPEM(t, small, "small.pem"))
+	t.Setenv("SSH_AUTH_SOCK", sock)
+	for _, uri := range []string{"ssh-agent:", "ssh-agent:" + keystoretest.Fingerprint(t, sock)[0]} {
+		_, err := sshagent.New(context.Background(), uri)
+		if err == nil || !strings.Contains(err.Error(), "is RSA of 1024 bits; GitHub App keys are 2048 bits") {
+			t.Errorf("%s: err = %v", uri, err)
+		}
+	}
+}
+
 // A key removed from the agent after it was opened: signing fails with the agent's refusal.
 func TestKeyRemovedAfterOpen(t *testing.T) {
 	k := rsaKeys(t)[0]
