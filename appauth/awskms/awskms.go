@@ -33,6 +33,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/logging"
 )
 
 // signTimeout bounds one Sign call, the SDK's retries included.
@@ -77,7 +78,9 @@ func New(ctx context.Context, uri string) (crypto.Signer, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := config.LoadDefaultConfig(ctx)
+	// The SDK's own log lines (e.g. "WARN falling back to IMDSv1") would be a second line on
+	// stderr; its errors say what is needed.
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithLogger(logging.Nop{}))
 	if err != nil {
 		return nil, fmt.Errorf("awskms: cannot read the AWS configuration: %v; check AWS_PROFILE and ~/.aws/config", err)
 	}

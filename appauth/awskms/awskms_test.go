@@ -6,10 +6,12 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -241,5 +243,36 @@ func BenchmarkSign(b *testing.B) {
 		if _, err := s.Sign(rand.Reader, sum[:], crypto.SHA256); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// With no credentials anywhere, the SDK's chain ends at the instance metadata service (here a
+// fake on loopback that refuses, as a machine outside EC2 would); the one error line says what to
+// set, and the SDK writes nothing of its own to stderr (it would warn "falling back to IMDSv1").
+func TestNoCredentialsIsOneLine(t *testing.T) {
+	imds := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "forbidden", http.StatusForbidden)
+	}))
+	defer imds.Close()
+	env(t, "http://127.0.0.1:1")
+	t.Setenv("AWS_ACCESS_KEY_ID", "")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "")
+	t.Setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.URL)
+	t.Setenv("AWS_MAX_ATTEMPTS", "1")
+
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := os.Stderr
+	os.Stderr = w
+	err = sign("awskms:///alias/ci-bot")
+	os.Stderr = stderr
+	w.Close()
+	logged, _ := io.ReadAll(r)
+	checkErr(t, err, "no AWS credentials found")
+	if len(logged) > 0 {
+		t.Errorf("the SDK wrote to stderr: %s", logged)
 	}
 }
