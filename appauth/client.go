@@ -3,7 +3,7 @@ package appauth
 import (
 	"bytes"
 	"context"
-	"crypto/rsa"
+	"crypto"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -57,9 +57,10 @@ type Client struct {
 	HTTP *http.Client
 	// Issuer is the App ID or Client ID: the JWT's iss.
 	Issuer string
-	// Key returns the app's private key. It is called lazily, only when a JWT is first needed,
-	// and its result is kept. Its error is returned as is.
-	Key func() (*rsa.PrivateKey, error)
+	// Key returns the signer that holds the app's private key: a local *rsa.PrivateKey (from a
+	// file, the environment or the OS keyring) or a key store's (package keystore). It is called
+	// lazily, only when a JWT is first needed, and its result is kept. Its error is returned as is.
+	Key func() (crypto.Signer, error)
 	// UserAgent is sent with every request; "" means "git-credential-ghapp".
 	UserAgent string
 	// ClockOffset is GitHub's clock minus ours; JWTs are signed at Now()+ClockOffset.
@@ -81,7 +82,7 @@ type Client struct {
 
 	mu          sync.Mutex
 	defaultHTTP *http.Client
-	key         *rsa.PrivateKey
+	key         crypto.Signer
 	jwt         string
 	jwtAt       time.Time
 	jwtOffset   time.Duration

@@ -2,6 +2,7 @@ package appauth
 
 import (
 	"context"
+	"crypto"
 	"crypto/rsa"
 	"encoding/json"
 	"errors"
@@ -49,7 +50,7 @@ func TestRequestHeadersAndJWT(t *testing.T) {
 	g.clock = clk.Now
 	c, _ := g.client(clk)
 	keyCalls := 0
-	c.Key = func() (*rsa.PrivateKey, error) { keyCalls++; return testKey(t), nil }
+	c.Key = func() (crypto.Signer, error) { keyCalls++; return testKey(t), nil }
 
 	app, err := c.App(context.Background())
 	if err != nil {
@@ -104,7 +105,7 @@ func TestKeyErrorIsReturnedAsIs(t *testing.T) {
 	g := newGH(t, func(w http.ResponseWriter, r *http.Request, n int) { writeJSON(w, 200, testApp) })
 	c, sl := g.client(nil)
 	keyErr := errors.New("file k.pem: the private key is EC; GitHub App keys are RSA")
-	c.Key = func() (*rsa.PrivateKey, error) { return nil, keyErr }
+	c.Key = func() (crypto.Signer, error) { return nil, keyErr }
 	_, err := c.App(context.Background())
 	if !errors.Is(err, keyErr) || err.Error() != keyErr.Error() {
 		t.Fatalf("err = %v", err)
@@ -187,7 +188,7 @@ func TestRevokeToken(t *testing.T) {
 		w.WriteHeader(http.StatusNoContent)
 	})
 	c, _ := g.client(nil)
-	c.Key = func() (*rsa.PrivateKey, error) {
+	c.Key = func() (crypto.Signer, error) {
 		t.Error("RevokeToken asked for the app key")
 		return nil, errors.New("no")
 	}
@@ -483,7 +484,7 @@ func TestRejectedJWT(t *testing.T) {
 			})
 			c, sl := g.client(nil)
 			c.Issuer = tc.issuer
-			c.Key = func() (*rsa.PrivateKey, error) { return tc.key(t), nil }
+			c.Key = func() (crypto.Signer, error) { return tc.key(t), nil }
 			_, err := c.App(context.Background())
 			want := "GitHub rejected the app's JWT (" + tc.msg + "): " + tc.hint
 			if err == nil || err.Error() != want {

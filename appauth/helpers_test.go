@@ -2,6 +2,7 @@ package appauth
 
 import (
 	"context"
+	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/tls"
@@ -256,7 +257,7 @@ func (g *ghServer) client(clk *fakeClock) (*Client, *sleeper) {
 		BaseURL: g.srv.URL,
 		HTTP:    &http.Client{Transport: tr, Timeout: 10 * time.Second},
 		Issuer:  "12345",
-		Key:     func() (*rsa.PrivateKey, error) { return testKey(g.t), nil },
+		Key:     func() (crypto.Signer, error) { return testKey(g.t), nil },
 		Sleep:   s.Sleep,
 	}
 	if clk != nil {

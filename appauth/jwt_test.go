@@ -1,8 +1,13 @@
 package appauth
 
 import (
+	"crypto"
+	"crypto/rsa"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -67,5 +72,73 @@ func BenchmarkSign(b *testing.B) {
 		if _, err := s.Sign(now); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// messageOnly signs like an ssh-agent: it is handed the message and hashes it itself; its Sign
+// (a digest) fails, as crypto.MessageSigner's documentation asks of such a signer.
+type messageOnly struct {
+	key  *rsa.PrivateKey
+	msgs [][]byte
+}
+
+func (m *messageOnly) Public() crypto.PublicKey { return &m.key.PublicKey }
+func (m *messageOnly) Sign(io.Reader, []byte, crypto.SignerOpts) ([]byte, error) {
+	return nil, errors.New("signs messages, not digests")
+}
+func (m *messageOnly) SignMessage(r io.Reader, msg []byte, opts crypto.SignerOpts) ([]byte, error) {
+	m.msgs = append(m.msgs, msg)
+	sum := sha256.Sum256(msg)
+	return rsa.SignPKCS1v15(r, m.key, opts.HashFunc(), sum[:])
+}
+
+// digestOnly is a key store that signs digests (a KMS); its errors reach the caller as they are.
+type digestOnly struct {
+	key     *rsa.PrivateKey
+	digests [][]byte
+	err     error
+}
+
+func (d *digestOnly) Public() crypto.PublicKey { return &d.key.PublicKey }
+func (d *digestOnly) Sign(r io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	if d.err != nil {
+		return nil, d.err
+	}
+	d.digests = append(d.digests, digest)
+	return rsa.SignPKCS1v15(r, d.key, opts.HashFunc(), digest)
+}
+
+// A signer that signs messages is handed the JWT's signing input; one that signs digests its
+// SHA-256; either way the JWT verifies as RS256, and a key store's error is returned as is.
+func TestSignerThroughKeyStores(t *testing.T) {
+	key := testKey(t)
+	now := time.Now()
+	verify := func(signed string) string {
+		t.Helper()
+		if _, err := jwt.Parse(signed, func(*jwt.Token) (any, error) { return &key.PublicKey, nil }, jwt.WithValidMethods([]string{"RS256"})); err != nil {
+			t.Fatalf("the JWT does not verify: %v", err)
+		}
+		return signed[:strings.LastIndex(signed, ".")]
+	}
+	m := &messageOnly{key: key}
+	signed, err := Signer{Issuer: "1", Key: m}.Sign(now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if input := verify(signed); len(m.msgs) != 1 || string(m.msgs[0]) != input {
+		t.Errorf("the message signer was handed %q, want the signing input %q", m.msgs, input)
+	}
+	d := &digestOnly{key: key}
+	signed, err = Signer{Issuer: "1", Key: d}.Sign(now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte(verify(signed)))
+	if len(d.digests) != 1 || string(d.digests[0]) != string(sum[:]) {
+		t.Errorf("the digest signer was not handed the SHA-256 of the signing input")
+	}
+	d.err = errors.New("awskms: access denied to alias/ci-bot (kms:Sign): allow kms:GetPublicKey and kms:Sign on the key")
+	if _, err := (Signer{Issuer: "1", Key: d}).Sign(now); err == nil || err.Error() != d.err.Error() {
+		t.Errorf("a key store's error became %v", err)
 	}
 }

@@ -14,7 +14,7 @@ import (
 
 // globalFlagNames are the global options a command may also take after its name, e.g.
 // `git-credential-ghapp setup --app-id 123 --key-file app.pem`.
-var globalFlagNames = []string{"app-id", "key-file", "hostname", "api-url", "owner", "installation-id", "permissions", "scope", "min-lifetime"}
+var globalFlagNames = []string{"app-id", "key-file", "signer", "hostname", "api-url", "owner", "installation-id", "permissions", "scope", "min-lifetime"}
 
 // globalsNote ends the usage of every command that takes the global options after its name.
 const globalsNote = `

@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"crypto/rsa"
+	"crypto"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -25,7 +25,8 @@ const doctorUsage = `usage: git-credential-ghapp [OPTIONS] doctor
 Checks everything the helper needs, one line per check, each problem with its fix:
 git on PATH and its version; the helper git uses for https://HOST/ (or https://HOST/OWNER/ with
 --owner) and credential.useHttpPath; git-credential-ghapp on PATH; the private key (found,
-parses, where from, file permissions); GitHub accepting the app's JWT (GET /app); this machine's
+parses, where from, file permissions) or, with --signer, the key store (opened, its key RSA);
+one signature and how long it took; GitHub accepting the app's JWT (GET /app); this machine's
 clock against GitHub's Date; the app's installations; the cache directory's permissions.
 
 With no --app-id (nor GHAPP_APP_ID), it checks with the options of the helper git would run,
@@ -35,6 +36,7 @@ Exit status 0 when every check passes (warnings allowed), 1 otherwise.
 Examples:
   git-credential-ghapp doctor
   git-credential-ghapp doctor --app-id 123 --key-file ~/.config/git-credential-ghapp/123.pem
+  git-credential-ghapp doctor --app-id 123 --signer awskms:///alias/ci-bot
   git-credential-ghapp --hostname ghe.example.com doctor --owner acme
 ` + globalsNote
 
@@ -93,7 +95,8 @@ func runDoctor(ctx context.Context, e *env, o *options, args []string) int {
 			d.ok("options", "taken from the helper git runs (app id %s)", o.AppID)
 		}
 	}
-	key := d.checkKey(o)
+	key := d.checkKey(ctx, o)
+	key = d.checkSignature(key)
 	d.checkGitHub(ctx, o, key)
 	d.checkCache(o)
 
@@ -319,8 +322,12 @@ func parseGitVersion(s string) ([2]int, bool) {
 	return [2]int{major, minor}, true
 }
 
-// checkKey finds and parses the private key, and checks its file's permissions.
-func (d *doctor) checkKey(o *options) *rsa.PrivateKey {
+// checkKey finds and parses the private key, and checks its file's permissions; with --signer it
+// opens the key store's signer instead, and reads no key.
+func (d *doctor) checkKey(ctx context.Context, o *options) crypto.Signer {
+	if o.Signer != "" {
+		return d.checkSigner(ctx, o)
+	}
 	if o.AppID == "" && o.KeyFile == "" && o.KeyPEM == "" {
 		d.fail("app id", "no app id given, and no helper of this tool configured to take it from", "pass --app-id (and --key-file), or run setup")
 		d.skip("private key", "needs the app id to look in the OS keyring, or --key-file")
@@ -343,7 +350,7 @@ func (d *doctor) checkKey(o *options) *rsa.PrivateKey {
 }
 
 // checkGitHub checks that GitHub accepts the app's JWT, the clock offset and the installations.
-func (d *doctor) checkGitHub(ctx context.Context, o *options, key *rsa.PrivateKey) {
+func (d *doctor) checkGitHub(ctx context.Context, o *options, key crypto.Signer) {
 	if key == nil || o.AppID == "" {
 		why := "needs a private key"
 		if o.AppID == "" {
@@ -354,7 +361,7 @@ func (d *doctor) checkGitHub(ctx context.Context, o *options, key *rsa.PrivateKe
 	}
 	client := newClient(d.e, o)
 	client.OnRetry = retryNotice(d.e)
-	client.Key = func() (*rsa.PrivateKey, error) { return key, nil }
+	client.Key = func() (crypto.Signer, error) { return key, nil }
 	app, err := client.App(ctx)
 	if err != nil {
 		d.fail("JWT", fmt.Sprintf("GET %s/app: %v", o.APIURL, err), "check --app-id and that the key is this app's (generate a new one in the app's settings if lost)")

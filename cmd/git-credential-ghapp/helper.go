@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"crypto/rsa"
+	"crypto"
 	"sync"
 	"time"
 
@@ -78,7 +78,8 @@ func newBroker(e *env, o *options) (*broker.Broker, error) {
 	return b, nil
 }
 
-// newClient returns the REST client for o; the key is loaded on the first request that needs a JWT.
+// newClient returns the REST client for o; the key (or the key store's signer) is opened on the
+// first request that needs a JWT.
 func newClient(e *env, o *options) *appauth.Client {
 	c := &appauth.Client{
 		BaseURL:   o.APIURL,
@@ -92,21 +93,23 @@ func newClient(e *env, o *options) *appauth.Client {
 	return c
 }
 
-// keyLoader returns a function that loads the private key once (see loadKey), warning when a
+// keyLoader returns a function that opens the signer once (see openSigner), warning when a
 // key file is readable by others. Nothing calls it on a cache hit.
-func keyLoader(e *env, o *options) func() (*rsa.PrivateKey, error) {
-	return sync.OnceValues(func() (*rsa.PrivateKey, error) {
-		key, from, err := loadKey(e, o)
+func keyLoader(e *env, o *options) func() (crypto.Signer, error) {
+	return sync.OnceValues(func() (crypto.Signer, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), requestDeadline)
+		defer cancel()
+		key, from, err := openSigner(ctx, e, o)
 		if err != nil {
 			return nil, err
 		}
-		if o.KeyFile != "" {
+		if o.KeyFile != "" && o.Signer == "" {
 			if w := appauth.KeyFileWarning(o.KeyFile); w != "" {
 				e.errorf("warning: %s", w)
 			}
 		}
 		if o.Trace {
-			tracer(e)("private key from " + from)
+			tracer(e)("signing with the private key from " + from)
 		}
 		return key, nil
 	})

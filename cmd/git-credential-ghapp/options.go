@@ -25,6 +25,7 @@ type options struct {
 	AppID          string
 	KeyFile        string
 	KeyPEM         string // GHAPP_PRIVATE_KEY: the PEM itself (no flag: keys never go in argv)
+	Signer         string // --signer, GHAPP_SIGNER: a key store URI; when set, no key is read
 	Hostname       string
 	APIURL         string
 	Owner          string
@@ -56,6 +57,8 @@ Options (each also an environment variable; the flag wins):
   --app-id ID              GHAPP_APP_ID            the App ID or Client ID
   --key-file PATH          GHAPP_PRIVATE_KEY_FILE  the app's private key (PEM)
                            GHAPP_PRIVATE_KEY       the PEM itself (also with \n escapes, or base64)
+  --signer URI             GHAPP_SIGNER            sign in a key store instead: awskms:///KEY, ssh-agent:, ...
+                                                   (then no key file, key variable or keyring is read)
   --hostname HOST          GHAPP_HOSTNAME          the git host served (default github.com)
   --api-url URL            GHAPP_API_URL           REST base (default derived from the host)
   --owner NAME             GHAPP_OWNER             account to use when the request names no repository
@@ -86,10 +89,11 @@ func parseOptions(args []string, getenv func(string) string) (*options, []string
 	fs := flag.NewFlagSet("git-credential-ghapp", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var (
-		appID, keyFile, hostname, apiURL, owner, instID, perms, scope, minLife, auditLog string
+		appID, keyFile, signer, hostname, apiURL, owner, instID, perms, scope, minLife, auditLog string
 	)
 	fs.StringVar(&appID, "app-id", "", "")
 	fs.StringVar(&keyFile, "key-file", "", "")
+	fs.StringVar(&signer, "signer", "", "")
 	fs.StringVar(&hostname, "hostname", "", "")
 	fs.StringVar(&apiURL, "api-url", "", "")
 	fs.StringVar(&owner, "owner", "", "")
@@ -111,6 +115,7 @@ func parseOptions(args []string, getenv func(string) string) (*options, []string
 		AppID:    pick(appID, "GHAPP_APP_ID"),
 		KeyFile:  expandHome(pick(keyFile, "GHAPP_PRIVATE_KEY_FILE"), getenv),
 		KeyPEM:   getenv("GHAPP_PRIVATE_KEY"),
+		Signer:   pick(signer, "GHAPP_SIGNER"),
 		Hostname: strings.ToLower(pick(hostname, "GHAPP_HOSTNAME")),
 		APIURL:   strings.TrimRight(pick(apiURL, "GHAPP_API_URL"), "/"),
 		Owner:    pick(owner, "GHAPP_OWNER"),

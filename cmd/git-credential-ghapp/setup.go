@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto"
 	"crypto/rsa"
 	"errors"
 	"fmt"
@@ -12,11 +13,12 @@ import (
 	"strings"
 
 	"github.com/git-credential-ghapp/git-credential-ghapp/appauth"
+	"github.com/git-credential-ghapp/git-credential-ghapp/appauth/keystore"
 	"github.com/git-credential-ghapp/git-credential-ghapp/internal/broker"
 	"github.com/git-credential-ghapp/git-credential-ghapp/internal/gitconfig"
 )
 
-const setupUsage = `usage: git-credential-ghapp setup [--global | --local | --file PATH] --app-id ID --key-file PATH
+const setupUsage = `usage: git-credential-ghapp setup [--global | --local | --file PATH] --app-id ID (--key-file PATH | --signer URI)
                                 [--owner OWNER] [--hostname HOST] [--dry-run]
        git-credential-ghapp setup --remove [--global | --local | --file PATH] [--owner OWNER] [--hostname HOST] [--dry-run]
 
@@ -27,10 +29,12 @@ Sets git up to authenticate to HOST (github.com by default) as the GitHub App, i
   2. stores the key in the OS keyring (service git-credential-ghapp, account ID); where no
      keyring answers (headless Linux, containers) it keeps a copy readable only by you in
      $XDG_CONFIG_HOME/git-credential-ghapp/ID.pem instead, and the helper is given that path;
+     with --signer URI the key stays in its key store (a KMS, an ssh-agent): nothing is stored,
+     and the helper is given --signer URI and no key path;
   3. writes the git configuration, for https://HOST, or https://HOST/OWNER with --owner:
        credential.https://HOST[/OWNER].helper = ""      (git forgets helpers configured before,
                                                           e.g. a keychain holding a personal token)
-       credential.https://HOST[/OWNER].helper = ghapp --app-id ID [--key-file PATH] [--hostname HOST]
+       credential.https://HOST[/OWNER].helper = ghapp --app-id ID [--key-file PATH | --signer URI] [--hostname HOST]
        credential.https://HOST.useHttpPath = true        (git tells the helper which repository)
 
 Running it again changes nothing. It writes to the global git config (~/.gitconfig) unless told
@@ -49,6 +53,7 @@ program's absolute path. It warns about a helper after it that would store the t
 Examples:
   git-credential-ghapp setup --app-id 123 --key-file ~/Downloads/my-app.2024-01-01.private-key.pem
   git-credential-ghapp setup --app-id 123 --key-file app.pem --owner acme --hostname ghe.example.com
+  git-credential-ghapp setup --app-id 123 --signer awskms:///alias/ci-bot
   git-credential-ghapp setup --remove --owner acme --hostname ghe.example.com
 `
 
@@ -119,17 +124,28 @@ func (s *setup) say(format string, args ...any) { fmt.Fprintf(s.e.stdout, format
 func (s *setup) run(ctx context.Context) int {
 	e, o := s.e, s.o
 	// 1. The key, and GitHub's word that it is the app's.
-	key, from, err := loadKey(e, o)
+	ctx, cancel := context.WithTimeout(ctx, requestDeadline)
+	defer cancel()
+	if o.Signer != "" && (o.KeyFile != "" || o.KeyPEM != "") {
+		e.errorf("setup: give --signer or a key (--key-file, GHAPP_PRIVATE_KEY_FILE, GHAPP_PRIVATE_KEY), not both")
+		return exitUsage
+	}
+	key, from, err := openSigner(ctx, e, o)
+	if err == nil && o.Signer != "" {
+		err = keystore.Check(ctx, key)
+	}
 	if err != nil {
 		e.errorf("setup: %v", err)
 		return exitFail
 	}
-	s.say("private key: %s (RSA, %d bits)", from, key.N.BitLen())
+	if o.Signer != "" {
+		s.say("signer: %s (%s)", o.Signer, keyDescription(key))
+	} else {
+		s.say("private key: %s (%s)", from, keyDescription(key))
+	}
 	client := newClient(e, o)
 	client.OnRetry = retryNotice(e)
-	client.Key = func() (*rsa.PrivateKey, error) { return key, nil }
-	ctx, cancel := context.WithTimeout(ctx, requestDeadline)
-	defer cancel()
+	client.Key = func() (crypto.Signer, error) { return key, nil }
 	app, err := client.App(ctx)
 	if err != nil {
 		e.errorf("setup: %v", err)
@@ -142,10 +158,15 @@ func (s *setup) run(ctx context.Context) int {
 	s.say("GitHub at %s accepts the key: app %s, id %d", o.APIURL, name, app.ID)
 	example := s.reportInstallations(ctx, client, app)
 
-	// 2. Where the key lives from now on.
-	keyFile, ok := s.storeKey(key, from)
-	if !ok {
-		return exitFail
+	// 2. Where the key lives from now on: a key store keeps its own.
+	keyFile := ""
+	if rsaKey, local := key.(*rsa.PrivateKey); local {
+		var ok bool
+		if keyFile, ok = s.storeKey(rsaKey, from); !ok {
+			return exitFail
+		}
+	} else {
+		s.say("the key stays in its key store: nothing to store")
 	}
 
 	// 3. The git configuration.
@@ -277,6 +298,9 @@ func (s *setup) helperCommand(program, keyFile string) string {
 	words := []string{gitconfig.Quote(program), "--app-id", gitconfig.Quote(o.AppID)}
 	if keyFile != "" {
 		words = append(words, "--key-file", gitconfig.Quote(keyFile))
+	}
+	if o.Signer != "" {
+		words = append(words, "--signer", gitconfig.Quote(o.Signer))
 	}
 	if o.Hostname != "github.com" {
 		words = append(words, "--hostname", gitconfig.Quote(o.Hostname))

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+	"strings"
+
+	"github.com/git-credential-ghapp/git-credential-ghapp/appauth/keystore"
 )
 
 // version is set at build time by install.sh (-ldflags "-X main.version=...").
@@ -33,9 +36,10 @@ func userAgent() string { return "git-credential-ghapp/" + buildVersion() }
 
 func runVersion(_ context.Context, e *env, _ *options, args []string) int {
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-		fmt.Fprintln(e.stdout, "usage: git-credential-ghapp version\n\nPrints the version, the Go version and the platform it was built for.")
+		fmt.Fprintln(e.stdout, "usage: git-credential-ghapp version\n\nPrints the version, the Go version and the platform it was built for, and the\nkey stores --signer can sign in.")
 		return exitOK
 	}
 	fmt.Fprintf(e.stdout, "git-credential-ghapp %s (%s, %s/%s)\n", buildVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintf(e.stdout, "signer backends: %s (--signer SCHEME:...); keys from a file, GHAPP_PRIVATE_KEY or the OS keyring\n", strings.Join(keystore.Backends(), ", "))
 	return exitOK
 }

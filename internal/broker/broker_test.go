@@ -2,6 +2,7 @@ package broker
 
 import (
 	"context"
+	"crypto"
 	"errors"
 	"os"
 	"path/filepath"
@@ -9,8 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"crypto/rsa"
 
 	"github.com/git-credential-ghapp/git-credential-ghapp/appauth"
 	"github.com/git-credential-ghapp/git-credential-ghapp/credential"
@@ -120,7 +119,7 @@ func (f *fixture) broker(mutate ...func(*Broker)) *Broker {
 				BaseURL: f.srv.APIURL,
 				HTTP:    f.srv.Client(),
 				Issuer:  f.app.ClientID,
-				Key:     func() (*rsa.PrivateKey, error) { return f.app.Key, nil },
+				Key:     func() (crypto.Signer, error) { return f.app.Key, nil },
 			}, nil
 		},
 	}
