@@ -28,7 +28,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -49,9 +48,41 @@ const (
 	endpointEnv = "CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDKMS"
 )
 
-// resource is a CryptoKeyVersion name. Project IDs may be domain-scoped ("example.com:proj");
-// key ring and key IDs are [a-zA-Z0-9_-]{1,63}; versions are numbers.
-var resource = regexp.MustCompile(`^projects/[A-Za-z0-9.:_-]{1,100}/locations/[A-Za-z0-9_-]{1,63}/keyRings/[A-Za-z0-9_-]{1,63}/cryptoKeys/[A-Za-z0-9_-]{1,63}/cryptoKeyVersions/[0-9]{1,20}$`)
+// validResource reports whether name is a CryptoKeyVersion name:
+// projects/P/locations/L/keyRings/R/cryptoKeys/K/cryptoKeyVersions/V. Project IDs may be
+// domain-scoped ("example.com:proj"); location, key ring and key IDs are [a-zA-Z0-9_-]{1,63};
+// versions are numbers.
+func validResource(name string) bool {
+	p := strings.Split(name, "/")
+	if len(p) != 10 || p[0] != "projects" || p[2] != "locations" || p[4] != "keyRings" || p[6] != "cryptoKeys" || p[8] != "cryptoKeyVersions" {
+		return false
+	}
+	if !charsetOK(p[1], 100, ".:_-") || strings.Contains(p[1], "..") {
+		return false
+	}
+	for _, seg := range []string{p[3], p[5], p[7]} {
+		if !charsetOK(seg, 63, "_-") {
+			return false
+		}
+	}
+	v := p[9]
+	return charsetOK(v, 20, "") && strings.Trim(v, "0123456789") == ""
+}
+
+// charsetOK reports whether s has between 1 and max bytes, each a letter, a digit or one of
+// extra. (A hand-written check: a compiled regexp would cost the helper's start-up ~0.5 ms.)
+func charsetOK(s string, max int, extra string) bool {
+	if len(s) == 0 || len(s) > max {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte(extra, c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
 
 // Signer is a crypto.Signer backed by one Cloud KMS CryptoKeyVersion.
 type Signer struct {
@@ -108,7 +139,7 @@ func parseURI(uri string) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("gcpkms: signer %q does not start with %s; %s", clip(uri), scheme, form)
 	}
-	if !resource.MatchString(name) || strings.Contains(name, "..") {
+	if !validResource(name) {
 		if !strings.Contains(name, "/cryptoKeyVersions/") && strings.Contains(name, "/cryptoKeys/") {
 			return "", fmt.Errorf("gcpkms: signer %q names no key version; append /cryptoKeyVersions/N (see `gcloud kms keys versions list`)", clip(uri))
 		}
@@ -146,10 +177,10 @@ func quotaProject(credsJSON []byte) string {
 // Public returns the RSA public key of the key version.
 func (s *Signer) Public() crypto.PublicKey { return s.pub }
 
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
-
+// crc32c is the CRC32C checksum Cloud KMS uses, as a decimal string (proto3 JSON's int64).
+// The table is made on first use (crc32 caches it), not at start-up.
 func crc32c(b []byte) string {
-	return strconv.FormatUint(uint64(crc32.Checksum(b, castagnoli)), 10)
+	return strconv.FormatUint(uint64(crc32.Checksum(b, crc32.MakeTable(crc32.Castagnoli))), 10)
 }
 
 // Sign asks Cloud KMS for an RSASSA-PKCS1-v1_5 signature over digest, which must be a SHA-256
