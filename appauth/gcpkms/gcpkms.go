@@ -155,6 +155,9 @@ func endpointFromEnv() (string, error) {
 		return defaultEndpoint, nil
 	}
 	u, err := url.Parse(v)
+	if err == nil && u.User != nil {
+		return "", fmt.Errorf("gcpkms: %s carries a user name or password; remove it", endpointEnv)
+	}
 	if err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname()))) {
 		return "", fmt.Errorf("gcpkms: %s=%q is not an https URL such as https://cloudkms.googleapis.com/", endpointEnv, v)
 	}

@@ -77,8 +77,11 @@ func New(ctx context.Context, uri string) (crypto.Signer, error) {
 		return nil, errors.New("hashivault: VAULT_ADDR is not set; set it to your Vault server, e.g. https://vault.example.com:8200")
 	}
 	u, err := url.Parse(addr)
+	if err == nil && u.User != nil {
+		return nil, errors.New("hashivault: VAULT_ADDR carries a user name or password; remove it (the token goes in VAULT_TOKEN)")
+	}
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("hashivault: VAULT_ADDR %q is not an http(s) URL", addr)
+		return nil, fmt.Errorf("hashivault: VAULT_ADDR %q is not an http(s) URL", clip(addr))
 	}
 	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
 		// The token and the signatures would cross the network in the clear.
