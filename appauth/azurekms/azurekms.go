@@ -35,9 +35,10 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 )
 
+// callTimeout bounds each request to Key Vault and each token request (a variable for tests).
+var callTimeout = 10 * time.Second
+
 const (
-	// callTimeout bounds each request to Key Vault and each token request.
-	callTimeout = 10 * time.Second
 	// apiVersion is the Key Vault REST API version used.
 	apiVersion = "7.4"
 )

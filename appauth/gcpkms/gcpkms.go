@@ -36,9 +36,10 @@ import (
 	"golang.org/x/oauth2/google"
 )
 
+// callTimeout bounds each request to Cloud KMS and to the token endpoint (a variable for tests).
+var callTimeout = 10 * time.Second
+
 const (
-	// callTimeout bounds each request to Cloud KMS and to the token endpoint.
-	callTimeout = 10 * time.Second
 	// scope is the OAuth scope for Cloud KMS
 	// (https://cloud.google.com/kms/docs/reference/rest: "https://www.googleapis.com/auth/cloudkms").
 	scope           = "https://www.googleapis.com/auth/cloudkms"
