@@ -12,7 +12,7 @@ import (
 
 func TestBackendsBuiltIn(t *testing.T) {
 	got := Backends()
-	for _, want := range []string{"awskms", "ssh-agent"} {
+	for _, want := range []string{"awskms", "azurekms", "gcpkms", "hashivault", "ssh-agent"} {
 		if !slices.Contains(got, want) {
 			t.Errorf("Backends() = %v, lacks %s", got, want)
 		}
