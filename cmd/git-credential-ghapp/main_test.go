@@ -96,6 +96,7 @@ func startWorld(dir string) (*world, map[string]string, error) {
 		"APP_ID":              strconv.FormatInt(app.ID, 10),
 		"INSTALLATION_ID":     strconv.FormatInt(inst.ID, 10),
 		"CLIENT_ID":           app.ClientID,
+		"BOT_USER_ID":         strconv.FormatInt(app.BotUserID(), 10),
 		"GHAPP_HOSTNAME":      srv.Host,
 		"HOME":                home,
 		"XDG_RUNTIME_DIR":     run,

@@ -14,7 +14,7 @@ import (
 )
 
 const setupUsage = `usage: git-credential-ghapp setup [--global | --local | --file PATH] --app-id ID --key-file PATH
-                                [--owner OWNER] [--hostname HOST] [--dry-run]
+                                [--owner OWNER] [--hostname HOST] [--commit-identity] [--dry-run]
        git-credential-ghapp setup --remove [--global | --local | --file PATH] [--owner OWNER] [--hostname HOST] [--dry-run]
 
 Sets git up to authenticate to HOST (github.com by default) as the GitHub App, in one step:
@@ -37,6 +37,8 @@ otherwise.
   --local          write to the current repository's .git/config
   --file PATH      write to the git config file PATH
   --owner OWNER    use the app only for https://HOST/OWNER/... (other owners keep their helpers)
+  --commit-identity  also write user.name and user.email as the app's bot user (see identity),
+                   so that commits made here are the app's
   --dry-run        check the key and print the git config commands, but store and write nothing
   --remove         take out the lines setup wrote (the helper, and useHttpPath unless another
                    helper for the host remains); the stored key stays (see key remove)
@@ -54,6 +56,7 @@ func runSetup(ctx context.Context, e *env, o *options, args []string) int {
 	file := f.fs.String("file", "", "")
 	dryRun := f.fs.Bool("dry-run", false, "")
 	remove := f.fs.Bool("remove", false, "")
+	commitIdentity := f.fs.Bool("commit-identity", false, "")
 	operands, o, code, ok := f.parse(e, o, args)
 	if !ok {
 		return code
@@ -81,7 +84,7 @@ func runSetup(ctx context.Context, e *env, o *options, args []string) int {
 		}
 		helperURL += "/" + t.Owner
 	}
-	s := &setup{e: e, o: o, loc: loc, dryRun: *dryRun, hostURL: hostURL, helperURL: helperURL}
+	s := &setup{e: e, o: o, loc: loc, dryRun: *dryRun, hostURL: hostURL, helperURL: helperURL, commitIdentity: *commitIdentity}
 	if *remove {
 		return s.remove()
 	}
@@ -107,6 +110,7 @@ type setup struct {
 	dryRun             bool
 	hostURL, helperURL string
 	git                gitconfig.Git
+	commitIdentity     bool // --commit-identity: write user.name and user.email too
 }
 
 func (s *setup) say(format string, args ...any) { fmt.Fprintf(s.e.stdout, format+"\n", args...) }
@@ -164,6 +168,9 @@ func (s *setup) run(ctx context.Context) int {
 	}
 	for _, c := range changes {
 		s.say("  %s", c.Command(s.loc))
+	}
+	if s.commitIdentity && !s.writeCommitIdentity(ctx, client, app) {
+		return exitFail
 	}
 	if s.dryRun {
 		return exitOK

@@ -50,6 +50,7 @@ var restRoutes = []*route{
 	newRoute("POST /app/installations/{id}/access_tokens", docApps+"#create-an-installation-access-token-for-an-app", (*Server).handleMint),
 	newRoute("GET /repos/{owner}/{repo}/installation", docApps+"#get-a-repository-installation-for-the-authenticated-app", (*Server).handleRepoInstallation),
 	newRoute("GET /orgs/{org}/installation", docApps+"#get-an-organization-installation-for-the-authenticated-app", (*Server).handleOrgInstallation),
+	newRoute("GET /users/{username}", docUsers, (*Server).handleGetUser),
 	newRoute("GET /users/{username}/installation", docApps+"#get-a-user-installation-for-the-authenticated-app", (*Server).handleUserInstallation),
 	newRoute("DELETE /installation/token", docInstallations+"#revoke-an-installation-access-token", (*Server).handleRevoke),
 	newRoute("GET /installation/repositories", docInstallations+"#list-repositories-accessible-to-the-app-installation", (*Server).handleInstallationRepos),
