@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"strings"
 
 	"github.com/git-credential-ghapp/git-credential-ghapp/appauth"
@@ -25,8 +27,9 @@ with data residency, and the host name on GitHub Enterprise Server.
 
   --json    print a JSON object instead: name, email, user_id, app_slug, app_id, host
 
-The user lookup is made with an installation token when one can be had (from the cache, or
-minted for --owner's installation or the app's only one), else without credentials.
+GET /users/SLUG[bot] is public: it is asked without credentials, and only when GitHub refuses
+that (GHES in private mode, the anonymous rate limit) again with an installation token (from the
+cache, or minted for --owner's installation or the app's only one).
 
 Examples:
   git-credential-ghapp --app-id 123 identity
@@ -69,14 +72,7 @@ func runIdentity(ctx context.Context, e *env, o *options, args []string) int {
 		e.errorf("identity: %v", err)
 		return exitFail
 	}
-	token := ""
-	if b, err := newBroker(e, o); err == nil {
-		b.API = func() (*appauth.Client, error) { return client, nil }
-		if entry, err := b.Token(ctx, broker.Target{}); err == nil {
-			token = entry.Token
-		}
-	}
-	id, err := lookupIdentity(ctx, client, app, o.Hostname, token)
+	id, err := lookupIdentity(ctx, client, app, o.Hostname, installationToken(e, o, client))
 	if err != nil {
 		e.errorf("identity: %v", err)
 		return exitFail
@@ -94,13 +90,39 @@ func runIdentity(ctx context.Context, e *env, o *options, args []string) int {
 	return exitOK
 }
 
-// lookupIdentity asks GitHub for app's bot user (with token when not "") and builds the identity.
-func lookupIdentity(ctx context.Context, client *appauth.Client, app *appauth.App, host, token string) (identity, error) {
+// installationToken returns a function that gets a token for the default target (--owner's
+// installation, or the app's only one) from the cache or by minting, and "" when there is none.
+func installationToken(e *env, o *options, client *appauth.Client) func(ctx context.Context) string {
+	return func(ctx context.Context) string {
+		b, err := newBroker(e, o)
+		if err != nil {
+			return ""
+		}
+		b.API = func() (*appauth.Client, error) { return client, nil }
+		entry, err := b.Token(ctx, broker.Target{})
+		if err != nil {
+			return ""
+		}
+		return entry.Token
+	}
+}
+
+// lookupIdentity asks GitHub for app's bot user and builds the identity. GET /users/{username}
+// is public, so it asks without credentials first, and with token(ctx) (when it gives one) only
+// if GitHub refuses the anonymous request (GHES in private mode, the anonymous rate limit): no
+// token is minted just to read a public page.
+func lookupIdentity(ctx context.Context, client *appauth.Client, app *appauth.App, host string, token func(context.Context) string) (identity, error) {
 	if app.Slug == "" {
 		return identity{}, fmt.Errorf("GitHub's answer to GET /app has no slug")
 	}
 	login := appauth.BotLogin(app.Slug)
-	user, err := client.User(ctx, login, token)
+	user, err := client.User(ctx, login, "")
+	var apiErr *appauth.APIError
+	if errors.As(err, &apiErr) && (apiErr.StatusCode == http.StatusUnauthorized || apiErr.StatusCode == http.StatusForbidden || apiErr.StatusCode == http.StatusTooManyRequests) && token != nil {
+		if tok := token(ctx); tok != "" {
+			user, err = client.User(ctx, login, tok)
+		}
+	}
 	if err != nil {
 		return identity{}, err
 	}
@@ -135,12 +157,9 @@ func noreplyDomain(host string) string {
 // writeCommitIdentity looks up the bot user and writes it as user.name and user.email where setup
 // writes the helper (for setup --commit-identity). It reports false after printing the error.
 func (s *setup) writeCommitIdentity(ctx context.Context, client *appauth.Client, app *appauth.App) bool {
-	token := ""
-	if b, err := newBroker(s.e, s.o); err == nil && !s.dryRun {
-		b.API = func() (*appauth.Client, error) { return client, nil }
-		if entry, err := b.Token(ctx, broker.Target{}); err == nil {
-			token = entry.Token
-		}
+	var token func(context.Context) string
+	if !s.dryRun {
+		token = installationToken(s.e, s.o, client)
 	}
 	id, err := lookupIdentity(ctx, client, app, s.o.Hostname, token)
 	if err != nil {
