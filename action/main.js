@@ -211,7 +211,6 @@ async function main() {
   fs.mkdirSync(cacheDir, { mode: 0o700 });
 
   const env = { GHAPP_APP_ID: appId, GHAPP_HOSTNAME: host, GHAPP_API_URL: apiURL, GHAPP_OWNER: owner, GHAPP_CACHE_DIR: cacheDir };
-  if (perms) env.GHAPP_PERMISSIONS = perms;
   if (signer) env.GHAPP_SIGNER = signer;
   if (rawKey.trim()) {
     const keyFile = path.join(dir, 'private-key.pem');
@@ -219,6 +218,7 @@ async function main() {
     env.GHAPP_PRIVATE_KEY_FILE = keyFile;
   }
 
+  runner.saveState('env', JSON.stringify(env)); // names and paths, no secret
   const version = process.env.GITHUB_ACTION_REF || 'devel';
   if (hasGo()) buildHelper(binDir, version);
   else await downloadHelper(binDir, version);
@@ -234,7 +234,10 @@ async function main() {
 
   // The token the outputs promise, cached in the job's cache like every token git will get.
   const target = repos.length === 1 ? `${owner}/${repos[0]}` : owner;
-  const tr = helper(['token', target, '--json']);
+  // permission-* narrow this token, as they narrow create-github-app-token's; git's tokens carry
+  // the installation's permissions for the one repository each covers (a clone needs contents,
+  // whatever the token output is for).
+  const tr = helper(perms ? ['token', target, '--json', '--permissions', perms] : ['token', target, '--json']);
   if (tr.status !== 0) throw new Error(`cannot get a token for ${target} (see the line above)`);
   const tok = JSON.parse(tr.stdout);
   runner.mask(tok.token);
