@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -478,9 +477,6 @@ func TestActionCheckoutHeader(t *testing.T) {
 // TestActionInputErrors: a missing app id or key, several repositories, an unknown permission
 // level: one ::error:: line that says what to do, and a failed step.
 func TestActionInputErrors(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		t.Skip("the runner protocol test runs on unix")
-	}
 	j := newJob(t)
 	for name, c := range map[string]struct {
 		inputs map[string]string
