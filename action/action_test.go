@@ -8,13 +8,18 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/base64"
+	"encoding/pem"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -511,5 +516,86 @@ func TestActionInputErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestActionWithoutGo: on a runner without Go, an action pinned to a release tag downloads that
+// release's archive for the platform (made here by ghapp-release, served over TLS), checks it
+// against SHA256SUMS, and uses it; a damaged download, or an action not pinned to a tag, is a
+// clear error.
+func TestActionWithoutGo(t *testing.T) {
+	j := newJob(t)
+	root := j.base["GITHUB_ACTION_PATH"]
+	dist := filepath.Join(j.dir, "dist")
+	build := exec.Command("go", "run", "./internal/cmd/ghapp-release", "-version", "v1.2.3", "-targets", runtime.GOOS+"/"+runtime.GOARCH, "-out", dist)
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("ghapp-release: %v\n%s", err, out)
+	}
+	const repo = "git-credential-ghapp/git-credential-ghapp"
+	var tamper atomic.Bool
+	releases := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name, ok := strings.CutPrefix(r.URL.Path, "/"+repo+"/releases/download/v1.2.3/")
+		data, err := os.ReadFile(filepath.Join(dist, filepath.Base(name)))
+		if !ok || err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		if tamper.Load() && name != "SHA256SUMS" {
+			data = append(data, 0)
+		}
+		w.Write(data)
+	}))
+	defer releases.Close()
+	ca := filepath.Join(j.dir, "releases-ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: releases.Certificate().Raw}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// A PATH with node, git and tar, and no go.
+	nogo := filepath.Join(j.dir, "nogo")
+	if err := os.Mkdir(nogo, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tool := range []string{"node", "git", "tar", "gzip", "sh"} {
+		if p, err := exec.LookPath(tool); err == nil {
+			if err := os.Symlink(p, filepath.Join(nogo, tool)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	j.base["PATH"] = nogo
+	j.base["GITHUB_SERVER_URL"] = releases.URL
+	j.base["GITHUB_ACTION_REF"] = "v1.2.3"
+	j.base["NODE_EXTRA_CA_CERTS"] = ca
+
+	stdout, code := j.step("main.js", nil)
+	if code != 0 || !strings.Contains(stdout, "downloading "+releases.URL+"/"+repo+"/releases/download/v1.2.3/git-credential-ghapp_v1.2.3_") {
+		t.Fatalf("main step without Go: exit %d", code)
+	}
+	later := j.laterEnv()
+	binDir, _, _ := strings.Cut(later["PATH"], string(os.PathListSeparator)) // GITHUB_PATH's entry
+	ver := exec.Command(filepath.Join(binDir, "git-credential-ghapp"), "version")
+	ver.Env = j.environ(j.base, later)
+	if out, err := ver.CombinedOutput(); err != nil || !strings.HasPrefix(string(out), "git-credential-ghapp v1.2.3 ") {
+		t.Errorf("the helper on PATH is not the release's: %q, %v", out, err)
+	}
+	if out, err := j.git(j.dir, later, "clone", "-q", "https://"+j.srv.Host+"/acme/lib.git", "lib"); err != nil {
+		t.Fatalf("git clone through the downloaded helper: %v\n%s", err, out)
+	}
+
+	// A download that does not match SHA256SUMS is refused before anything is unpacked.
+	tamper.Store(true)
+	for _, f := range j.files {
+		os.WriteFile(f, nil, 0o600)
+	}
+	stdout, code = j.step("main.js", nil)
+	if code == 0 || !strings.Contains(stdout, "does not match the release's SHA256SUMS") {
+		t.Errorf("a damaged archive: exit %d", code)
+	}
+	// Not pinned to a release: say how to fix it.
+	j.base["GITHUB_ACTION_REF"] = "main"
+	stdout, code = j.step("main.js", nil)
+	if code == 0 || !strings.Contains(stdout, "add actions/setup-go before this step, or use a release tag") {
+		t.Errorf("no Go and no release tag: exit %d", code)
 	}
 }
