@@ -273,7 +273,13 @@ async function main() {
   setGit(`credential.https://${host}.helper`, '');
   setGit(`credential.https://${host}.helper`, helperValue);
   setGit(`credential.https://${host}.useHttpPath`, 'true');
-  for (const h of persistedAuthHeaders(host)) {
+  let headers = [];
+  try {
+    headers = persistedAuthHeaders(host);
+  } catch (err) {
+    runner.warning(`cannot look for actions/checkout's persisted credentials: ${err.message}`);
+  }
+  for (const h of headers) {
     runner.warning(`actions/checkout left an Authorization header in git's config (${h.key} in ${h.origin}): git sends it before asking any credential helper, so later steps would authenticate as the job's GITHUB_TOKEN, not as the app. This action resets it for the rest of the job; to not write it at all, give actions/checkout "persist-credentials: false".`);
     setGit(h.key, '');
   }
