@@ -37,8 +37,13 @@ const maxFileSize = 64 << 10
 // DefaultDir returns where the cache lives: $XDG_RUNTIME_DIR/git-credential-ghapp when
 // XDG_RUNTIME_DIR is set (a per-login tmpfs that vanishes on logout), else the platform's cache
 // directory ($XDG_CACHE_HOME or ~/.cache on Linux, ~/Library/Caches on macOS, %LOCALAPPDATA% on
-// Windows). It reads the environment each time it is called, so it follows changes in tests.
+// Windows). GHAPP_CACHE_DIR, when it is an absolute path, is the directory itself and wins: the
+// GitHub Action gives each job its own, so that its post step revokes exactly what the job
+// minted. It reads the environment each time it is called, so it follows changes in tests.
 func DefaultDir() string {
+	if d := os.Getenv("GHAPP_CACHE_DIR"); d != "" && filepath.IsAbs(d) {
+		return d
+	}
 	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" && filepath.IsAbs(d) {
 		return filepath.Join(d, DirName)
 	}

@@ -346,6 +346,7 @@ func TestLockGivesUp(t *testing.T) {
 }
 
 func TestDefaultDir(t *testing.T) {
+	t.Setenv("GHAPP_CACHE_DIR", "")
 	t.Setenv("XDG_RUNTIME_DIR", "/run/user/1000")
 	t.Setenv("XDG_CACHE_HOME", "/home/u/.cache")
 	if d := DefaultDir(); d != filepath.Join("/run/user/1000", DirName) {
@@ -358,6 +359,20 @@ func TestDefaultDir(t *testing.T) {
 	t.Setenv("XDG_RUNTIME_DIR", "relative/dir")
 	if d := DefaultDir(); d != filepath.Join("/home/u/.cache", DirName) {
 		t.Fatalf("a relative XDG_RUNTIME_DIR must be ignored, got %s", d)
+	}
+}
+
+// TestDefaultDirFromGHAPPCacheDir: GHAPP_CACHE_DIR (the GitHub Action's per-job cache) is the
+// directory itself and wins over the XDG variables; a relative one is ignored.
+func TestDefaultDirFromGHAPPCacheDir(t *testing.T) {
+	t.Setenv("XDG_RUNTIME_DIR", "/run/user/1000")
+	t.Setenv("GHAPP_CACHE_DIR", "/runner/_temp/job/cache")
+	if d := DefaultDir(); d != "/runner/_temp/job/cache" {
+		t.Fatalf("DefaultDir = %s, want GHAPP_CACHE_DIR", d)
+	}
+	t.Setenv("GHAPP_CACHE_DIR", "cache")
+	if d := DefaultDir(); d != filepath.Join("/run/user/1000", DirName) {
+		t.Fatalf("a relative GHAPP_CACHE_DIR must be ignored, got %s", d)
 	}
 }
 

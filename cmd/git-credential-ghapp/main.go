@@ -75,6 +75,7 @@ var commands = map[string]command{
 	"installations": {"list the app's installations", runInstallations},
 	"doctor":        {"check the key, GitHub, the clock, git and its configuration", runDoctor},
 	"key":           {"import or remove the app's private key in the OS keyring", runKey},
+	"identity":      {"print the app's bot user as git wants it for commits", runIdentity},
 }
 
 func run(ctx context.Context, args []string, e *env) int {

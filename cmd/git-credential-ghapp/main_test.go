@@ -108,6 +108,7 @@ func startWorld(dir string) (*world, map[string]string, error) {
 		"APP_ID":              strconv.FormatInt(app.ID, 10),
 		"INSTALLATION_ID":     strconv.FormatInt(inst.ID, 10),
 		"CLIENT_ID":           app.ClientID,
+		"BOT_USER_ID":         strconv.FormatInt(app.BotUserID(), 10),
 		"GHAPP_HOSTNAME":      srv.Host,
 		"HOME":                home,
 		"XDG_RUNTIME_DIR":     run,
@@ -126,7 +127,7 @@ func startWorld(dir string) (*world, map[string]string, error) {
 		"GIT_COMMITTER_EMAIL": "test@example.com",
 	}
 	// Nothing from the developer's environment leaks in: no key, no proxy, no trace.
-	for _, k := range []string{"GHAPP_APP_ID", "GHAPP_PRIVATE_KEY", "GHAPP_PRIVATE_KEY_FILE", "GHAPP_OWNER", "GHAPP_INSTALLATION_ID", "GHAPP_PERMISSIONS", "GHAPP_SCOPE", "GHAPP_API_URL", "GHAPP_MIN_LIFETIME", "GHAPP_TRACE", "GHAPP_AUDIT_LOG", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "GIT_TRACE", "GIT_CURL_VERBOSE"} {
+	for _, k := range []string{"GHAPP_APP_ID", "GHAPP_PRIVATE_KEY", "GHAPP_PRIVATE_KEY_FILE", "GHAPP_OWNER", "GHAPP_INSTALLATION_ID", "GHAPP_PERMISSIONS", "GHAPP_SCOPE", "GHAPP_API_URL", "GHAPP_MIN_LIFETIME", "GHAPP_TRACE", "GHAPP_AUDIT_LOG", "GHAPP_CACHE_DIR", "GHAPP_SIGNER", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "GIT_TRACE", "GIT_CURL_VERBOSE"} {
 		vars[k] = ""
 	}
 	return w, vars, nil

@@ -19,7 +19,7 @@ import (
 )
 
 const setupUsage = `usage: git-credential-ghapp setup [--global | --local | --file PATH] --app-id ID (--key-file PATH | --signer URI)
-                                [--owner OWNER] [--hostname HOST] [--dry-run]
+                                [--owner OWNER] [--hostname HOST] [--commit-identity] [--dry-run]
        git-credential-ghapp setup --remove [--global | --local | --file PATH] [--owner OWNER] [--hostname HOST] [--dry-run]
 
 Sets git up to authenticate to HOST (github.com by default) as the GitHub App, in one step:
@@ -45,6 +45,8 @@ program's absolute path. It warns about a helper after it that would store the t
   --local          write to the current repository's .git/config
   --file PATH      write to the git config file PATH
   --owner OWNER    use the app only for https://HOST/OWNER/... (other owners keep their helpers)
+  --commit-identity  also write user.name and user.email as the app's bot user (see identity),
+                   so that commits made here are the app's
   --dry-run        check the key and print the git config commands, but store and write nothing
   --remove         take out the lines setup wrote: the helper of --app-id (or of the only app
                    configured for the URL), and useHttpPath if setup set it and no other helper
@@ -64,6 +66,7 @@ func runSetup(ctx context.Context, e *env, o *options, args []string) int {
 	file := f.fs.String("file", "", "")
 	dryRun := f.fs.Bool("dry-run", false, "")
 	remove := f.fs.Bool("remove", false, "")
+	commitIdentity := f.fs.Bool("commit-identity", false, "")
 	operands, o, code, ok := f.parse(e, o, args)
 	if !ok {
 		return code
@@ -91,7 +94,7 @@ func runSetup(ctx context.Context, e *env, o *options, args []string) int {
 		}
 		helperURL += "/" + t.Owner
 	}
-	s := &setup{e: e, o: o, loc: loc, dryRun: *dryRun, hostURL: hostURL, helperURL: helperURL}
+	s := &setup{e: e, o: o, loc: loc, dryRun: *dryRun, hostURL: hostURL, helperURL: helperURL, commitIdentity: *commitIdentity}
 	if *remove {
 		return s.remove()
 	}
@@ -117,6 +120,7 @@ type setup struct {
 	dryRun             bool
 	hostURL, helperURL string
 	git                gitconfig.Git
+	commitIdentity     bool // --commit-identity: write user.name and user.email too
 }
 
 func (s *setup) say(format string, args ...any) { fmt.Fprintf(s.e.stdout, format+"\n", args...) }
@@ -195,6 +199,9 @@ func (s *setup) run(ctx context.Context) int {
 	}
 	for _, c := range changes {
 		s.say("  %s", c.Command(s.loc))
+	}
+	if s.commitIdentity && !s.writeCommitIdentity(ctx, client, app) {
+		return exitFail
 	}
 	if s.dryRun {
 		return exitOK

@@ -10,7 +10,8 @@ import (
 	"github.com/git-credential-ghapp/git-credential-ghapp/appauth/keystore"
 )
 
-// version is set at build time by install.sh (-ldflags "-X main.version=...").
+// version is set at build time by install.sh and ghapp-release (-ldflags "-X main.version=..."),
+// from the git tag.
 var version = ""
 
 // buildVersion returns the version stamped at build time, else the module version or the VCS

@@ -56,6 +56,7 @@ var restRoutes = []*route{
 	// in the REST description).
 	newRoute("GET /repositories/{id}/installation", docApps+"#get-a-repository-installation-for-the-authenticated-app", (*Server).handleRepoIDInstallation),
 	newRoute("GET /orgs/{org}/installation", docApps+"#get-an-organization-installation-for-the-authenticated-app", (*Server).handleOrgInstallation),
+	newRoute("GET /users/{username}", docUsers, (*Server).handleGetUser),
 	newRoute("GET /users/{username}/installation", docApps+"#get-a-user-installation-for-the-authenticated-app", (*Server).handleUserInstallation),
 	newRoute("DELETE /installation/token", docInstallations+"#revoke-an-installation-access-token", (*Server).handleRevoke),
 	newRoute("GET /installation/repositories", docInstallations+"#list-repositories-accessible-to-the-app-installation", (*Server).handleInstallationRepos),
