@@ -147,11 +147,11 @@ func appendTime(b []byte, t time.Time) []byte {
 func decodeEntry(data []byte) (*Entry, bool) {
 	var e Entry
 	d := decoder{b: data}
-	d.object(func(name string) {
-		switch name {
+	d.object(func(name []byte) {
+		switch string(name) {
 		case "key":
-			d.object(func(name string) {
-				switch name {
+			d.object(func(name []byte) {
+				switch string(name) {
 				case "host":
 					e.Key.Host = d.str()
 				case "app":
@@ -191,8 +191,8 @@ func decodeEntry(data []byte) (*Entry, bool) {
 func decodeMapping(data []byte) (*mapping, bool) {
 	var m mapping
 	d := decoder{b: data}
-	d.object(func(name string) {
-		switch name {
+	d.object(func(name []byte) {
+		switch string(name) {
 		case "target":
 			m.Target = d.str()
 		case "installation_id":
@@ -211,8 +211,8 @@ func decodeMapping(data []byte) (*mapping, bool) {
 func decodeClock(data []byte) (*clockOffset, bool) {
 	var c clockOffset
 	d := decoder{b: data}
-	d.object(func(name string) {
-		switch name {
+	d.object(func(name []byte) {
+		switch string(name) {
 		case "host":
 			c.Host = d.str()
 		case "offset_ns":
@@ -282,15 +282,15 @@ func (d *decoder) end() bool {
 }
 
 // object reads an object, calling field for each member with the decoder before its value;
-// field must consume the value.
-func (d *decoder) object(field func(name string)) {
+// field must consume the value, and must not keep name.
+func (d *decoder) object(field func(name []byte)) {
 	d.eat('{')
 	if d.peek() == '}' {
 		d.i++
 		return
 	}
 	for !d.bad {
-		name := d.str()
+		name := d.name()
 		d.eat(':')
 		if d.bad {
 			return
@@ -306,6 +306,25 @@ func (d *decoder) object(field func(name string)) {
 			d.bad = true
 		}
 	}
+}
+
+// name reads a member name. A name without escapes (every name this package writes) is
+// returned in place, without a copy.
+func (d *decoder) name() []byte {
+	if d.peek() == '"' {
+		for j := d.i + 1; j < len(d.b); j++ {
+			c := d.b[j]
+			if c == '"' {
+				name := d.b[d.i+1 : j]
+				d.i = j + 1
+				return name
+			}
+			if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
+				break
+			}
+		}
+	}
+	return []byte(d.str())
 }
 
 // str reads a string.
@@ -491,7 +510,7 @@ func (d *decoder) strMap() map[string]string {
 		return nil
 	}
 	m := map[string]string{}
-	d.object(func(name string) { m[name] = d.str() })
+	d.object(func(name []byte) { m[string(name)] = d.str() })
 	return m
 }
 
@@ -507,7 +526,7 @@ func (d *decoder) skip() {
 	case c == '"':
 		d.str()
 	case c == '{':
-		d.object(func(string) { d.skip() })
+		d.object(func([]byte) { d.skip() })
 	case c == '[':
 		d.i++
 		if d.peek() == ']' {
