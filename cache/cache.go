@@ -8,11 +8,9 @@
 package cache
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -23,9 +21,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
-
-	"github.com/adrg/xdg"
 )
 
 // DirName is the name of the helper's directory under the XDG runtime or cache directory.
@@ -36,10 +33,11 @@ const maxFileSize = 64 << 10
 
 // DefaultDir returns where the cache lives: $XDG_RUNTIME_DIR/git-credential-ghapp when
 // XDG_RUNTIME_DIR is set (a per-login tmpfs that vanishes on logout), else the platform's cache
-// directory ($XDG_CACHE_HOME or ~/.cache on Linux, ~/Library/Caches on macOS, %LOCALAPPDATA% on
-// Windows). GHAPP_CACHE_DIR, when it is an absolute path, is the directory itself and wins: the
-// GitHub Action gives each job its own, so that its post step revokes exactly what the job
-// minted. It reads the environment each time it is called, so it follows changes in tests.
+// directory ($XDG_CACHE_HOME or ~/.cache on Linux, ~/Library/Caches on macOS,
+// %LOCALAPPDATA%\cache on Windows, as the XDG base directory conventions place it).
+// GHAPP_CACHE_DIR, when it is an absolute path, is the directory itself and wins: the GitHub
+// Action gives each job its own, so that its post step revokes exactly what the job minted. It
+// reads the environment each time it is called, so it follows changes in tests.
 func DefaultDir() string {
 	if d := os.Getenv("GHAPP_CACHE_DIR"); d != "" && filepath.IsAbs(d) {
 		return d
@@ -47,10 +45,20 @@ func DefaultDir() string {
 	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" && filepath.IsAbs(d) {
 		return filepath.Join(d, DirName)
 	}
-	if d := os.Getenv("XDG_CACHE_HOME"); d != "" && filepath.IsAbs(d) {
-		return filepath.Join(d, DirName)
+	return filepath.Join(cacheHome(), DirName)
+}
+
+// cacheHome is the user's cache directory: $XDG_CACHE_HOME when it names an absolute path (a
+// leading ~ or $HOME, %USERPROFILE% on Windows, expanded), else the platform's default. It gives
+// what github.com/adrg/xdg's CacheHome gives, without that package's start-up work.
+func cacheHome() string {
+	if d := expandHome(os.Getenv("XDG_CACHE_HOME")); d != "" && filepath.IsAbs(d) {
+		return d
 	}
-	return filepath.Join(xdg.CacheHome, DirName)
+	if d := expandHome(platformCacheHome()); filepath.IsAbs(d) {
+		return d
+	}
+	return ""
 }
 
 // InsecureDirError reports a cache directory that others could read or that belongs to someone
@@ -68,14 +76,30 @@ func (e *InsecureDirError) Error() string {
 // currentUID is the user whose files the cache trusts; a variable so tests can play another user.
 var currentUID = os.Getuid
 
-// Store is a cache directory. Its methods are safe for use by many processes at once.
+// DefaultLockWait is how long, at most, a Store waits for locks that other processes hold, all
+// its Lock and LockInstallation calls together, before it gives up on locking.
+const DefaultLockWait = 10 * time.Second
+
+// Store is a cache directory, opened once: every file is reached through the open directory, so
+// the directory cannot be swapped for another by renaming its parents while a process uses it.
+// Its methods are safe for use by many processes at once.
 type Store struct {
-	dir string
+	dir  string
+	root *os.Root
+
+	// LockWait bounds the time the store's Lock and LockInstallation calls spend waiting for
+	// other processes, all calls together (a lock holder may be stopped or hung); after that they
+	// return an error wrapping ErrLockWait. Open sets it to DefaultLockWait.
+	LockWait time.Duration
+
+	mu     sync.Mutex
+	waited time.Duration // spent waiting on locks so far
 }
 
-// Open returns the store in dir, creating the directory (0700) when it is missing. It fails with
-// an *InsecureDirError when dir is not a directory, is a symbolic link, belongs to another user,
-// or is accessible to group or others; the message says how to fix it.
+// Open returns the store in dir, creating the directory (0700) when it is missing, and keeps
+// the directory open until Close. It fails with an *InsecureDirError when dir is not a
+// directory, is a symbolic link, belongs to another user, is accessible to group or others, or
+// is replaced while it is being opened; the message says how to fix it.
 func Open(dir string) (*Store, error) {
 	if dir == "" {
 		return nil, errors.New("no cache directory")
@@ -93,14 +117,34 @@ func Open(dir string) (*Store, error) {
 	if !fi.IsDir() {
 		return nil, &InsecureDirError{Dir: dir, Reason: "it is not a directory (remove it)"}
 	}
-	if !ownedByMe(fi) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("cannot use the token cache: %w", err)
+	}
+	// Judge the directory that is open, not the name: the name may have been swapped after the
+	// Lstat above (for a link, or another directory) by someone who can write a parent.
+	open, err := root.Stat(".")
+	if err != nil {
+		root.Close()
+		return nil, fmt.Errorf("cannot use the token cache: %w", err)
+	}
+	if runtime.GOOS != "windows" && !os.SameFile(fi, open) {
+		root.Close()
+		return nil, &InsecureDirError{Dir: dir, Reason: "it was replaced while being opened (check who can write its parent directories)"}
+	}
+	if !ownedByMe(open) {
+		root.Close()
 		return nil, &InsecureDirError{Dir: dir, Reason: "it belongs to another user (remove it or set XDG_RUNTIME_DIR)"}
 	}
-	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
-		return nil, &InsecureDirError{Dir: dir, Reason: fmt.Sprintf("it is accessible to others (mode %04o): run chmod 700 %s", fi.Mode().Perm(), dir)}
+	if runtime.GOOS != "windows" && open.Mode().Perm()&0o077 != 0 {
+		root.Close()
+		return nil, &InsecureDirError{Dir: dir, Reason: fmt.Sprintf("it is accessible to others (mode %04o): run chmod 700 %s", open.Mode().Perm(), dir)}
 	}
-	return &Store{dir: dir}, nil
+	return &Store{dir: dir, root: root, LockWait: DefaultLockWait}, nil
 }
+
+// Close releases the open directory. The store must not be used afterwards.
+func (s *Store) Close() error { return s.root.Close() }
 
 // Dir returns the directory of the store.
 func (s *Store) Dir() string { return s.dir }
@@ -167,31 +211,33 @@ func (e *Entry) Valid(now time.Time, minLeft time.Duration) bool {
 	return e != nil && e.Token != "" && e.ExpiresAt.Sub(now) >= minLeft
 }
 
-func (s *Store) tokenPath(k Key) string { return filepath.Join(s.dir, "token-"+k.ID()+".json") }
+func tokenName(k Key) string { return "token-" + k.ID() + ".json" }
 
 // Get returns the entry cached for k if it is valid at now with at least minLeft to spare.
-// A missing, unreadable, corrupt, foreign or expiring entry, or one stored under another
-// scope, is a miss (nil, false).
+// A missing, unreadable, corrupt, foreign or expiring entry, one stored under another scope, or
+// anything that is not a regular file (a FIFO, a socket, a link out of the directory), is a miss
+// (nil, false); deciding that never blocks.
 func (s *Store) Get(k Key, now time.Time, minLeft time.Duration) (*Entry, bool) {
-	var e Entry
-	if !s.readJSON(s.tokenPath(k), &e) {
+	data, ok := s.read(tokenName(k))
+	if !ok {
 		return nil, false
 	}
-	if e.Key.canonical() != k.canonical() || !e.Valid(now, minLeft) {
+	e, ok := decodeEntry(data)
+	if !ok || e.Key.canonical() != k.canonical() || !e.Valid(now, minLeft) {
 		return nil, false
 	}
-	return &e, true
+	return e, true
 }
 
 // Put stores e under e.Key, replacing what was there, atomically: a reader sees the old entry or
 // the new one, never a part of either.
 func (s *Store) Put(e *Entry) error {
-	return s.writeJSON(s.tokenPath(e.Key), e)
+	return s.write(tokenName(e.Key), encodeEntry(e))
 }
 
 // Delete forgets the entry for k. A missing entry is not an error.
 func (s *Store) Delete(k Key) error {
-	return removeIfExists(s.tokenPath(k))
+	return s.remove(tokenName(k))
 }
 
 // Forget removes every cached entry whose token is token, and reports whether there was one.
@@ -200,12 +246,12 @@ func (s *Store) Forget(token string) (bool, error) {
 	if token == "" {
 		return false, nil
 	}
-	entries, paths := s.list()
+	entries, names := s.list()
 	found := false
 	for i, e := range entries {
 		if subtle.ConstantTimeCompare([]byte(e.Token), []byte(token)) == 1 {
 			found = true
-			if err := removeIfExists(paths[i]); err != nil {
+			if err := s.remove(names[i]); err != nil {
 				return found, err
 			}
 		}
@@ -234,20 +280,34 @@ func (s *Store) List() []Entry {
 }
 
 func (s *Store) list() ([]Entry, []string) {
-	names, err := filepath.Glob(filepath.Join(s.dir, "token-*.json"))
-	if err != nil {
-		return nil, nil
-	}
 	var entries []Entry
-	var paths []string
-	for _, p := range names {
-		var e Entry
-		if s.readJSON(p, &e) && e.Token != "" {
-			entries = append(entries, e)
-			paths = append(paths, p)
+	var names []string
+	for _, name := range s.names() {
+		if !strings.HasPrefix(name, "token-") || !strings.HasSuffix(name, ".json") {
+			continue
+		}
+		data, ok := s.read(name)
+		if !ok {
+			continue
+		}
+		if e, ok := decodeEntry(data); ok && e.Token != "" {
+			entries = append(entries, *e)
+			names = append(names, name)
 		}
 	}
-	return entries, paths
+	return entries, names
+}
+
+// names lists the directory, sorted; nil if it cannot be read.
+func (s *Store) names() []string {
+	d, err := s.root.Open(".")
+	if err != nil {
+		return nil
+	}
+	defer d.Close()
+	names, _ := d.Readdirnames(-1)
+	sort.Strings(names)
+	return names
 }
 
 // mapping is a cached answer of installation discovery.
@@ -262,18 +322,20 @@ type mapping struct {
 // Installations rarely move; a mint that fails for a cached mapping drops it earlier.
 const MappingTTL = 7 * 24 * time.Hour
 
-func (s *Store) mappingPath(host, app, target string) string {
-	return filepath.Join(s.dir, "installation-"+digest("installation/v1\x00"+strings.ToLower(host)+"\x00"+strings.ToLower(app)+"\x00"+strings.ToLower(target))+".json")
+// mappingBase is the file name of target's mapping without its extension; its lock shares it.
+func mappingBase(host, app, target string) string {
+	return "installation-" + digest("installation/v1\x00"+strings.ToLower(host)+"\x00"+strings.ToLower(app)+"\x00"+strings.ToLower(target))
 }
 
 // Installation returns the installation id cached for target (e.g. "repo:acme/app" or
 // "owner:acme") of the app on host, if one was stored within MappingTTL of now.
 func (s *Store) Installation(host, app, target string, now time.Time) (int64, bool) {
-	var m mapping
-	if !s.readJSON(s.mappingPath(host, app, target), &m) {
+	data, ok := s.read(mappingBase(host, app, target) + ".json")
+	if !ok {
 		return 0, false
 	}
-	if !strings.EqualFold(m.Target, target) || m.InstallationID <= 0 || now.Sub(m.StoredAt) > MappingTTL || m.StoredAt.After(now.Add(time.Hour)) {
+	m, ok := decodeMapping(data)
+	if !ok || !strings.EqualFold(m.Target, target) || m.InstallationID <= 0 || now.Sub(m.StoredAt) > MappingTTL || m.StoredAt.After(now.Add(time.Hour)) {
 		return 0, false
 	}
 	return m.InstallationID, true
@@ -281,12 +343,12 @@ func (s *Store) Installation(host, app, target string, now time.Time) (int64, bo
 
 // PutInstallation caches the installation id found for target.
 func (s *Store) PutInstallation(host, app, target string, id int64, now time.Time) error {
-	return s.writeJSON(s.mappingPath(host, app, target), &mapping{Target: target, InstallationID: id, StoredAt: now.UTC()})
+	return s.write(mappingBase(host, app, target)+".json", encodeMapping(&mapping{Target: target, InstallationID: id, StoredAt: now.UTC()}))
 }
 
 // DropInstallation forgets the installation cached for target.
 func (s *Store) DropInstallation(host, app, target string) error {
-	return removeIfExists(s.mappingPath(host, app, target))
+	return s.remove(mappingBase(host, app, target) + ".json")
 }
 
 type clockOffset struct {
@@ -294,15 +356,19 @@ type clockOffset struct {
 	Offset time.Duration `json:"offset_ns"`
 }
 
-func (s *Store) clockPath(host string) string {
-	return filepath.Join(s.dir, "clock-"+digest("clock/v1\x00"+strings.ToLower(host))+".json")
+func clockName(host string) string {
+	return "clock-" + digest("clock/v1\x00"+strings.ToLower(host)) + ".json"
 }
 
 // ClockOffset returns the offset of host's clock from ours (theirs minus ours) learned by an
 // earlier process, or 0.
 func (s *Store) ClockOffset(host string) time.Duration {
-	var c clockOffset
-	if !s.readJSON(s.clockPath(host), &c) || !strings.EqualFold(c.Host, host) {
+	data, ok := s.read(clockName(host))
+	if !ok {
+		return 0
+	}
+	c, ok := decodeClock(data)
+	if !ok || !strings.EqualFold(c.Host, host) {
 		return 0
 	}
 	return c.Offset
@@ -310,49 +376,63 @@ func (s *Store) ClockOffset(host string) time.Duration {
 
 // PutClockOffset remembers host's clock offset for later processes.
 func (s *Store) PutClockOffset(host string, d time.Duration) error {
-	return s.writeJSON(s.clockPath(host), &clockOffset{Host: host, Offset: d})
+	return s.write(clockName(host), encodeClock(&clockOffset{Host: host, Offset: d}))
 }
 
-// readJSON decodes the file at path into v. It returns false for any file that is missing,
-// not a regular file, not ours, readable by others, too large or not valid JSON.
-func (s *Store) readJSON(path string, v any) bool {
-	f, err := os.OpenFile(path, os.O_RDONLY|noFollow, 0)
+// read returns the contents of the file name in the store. It returns false for any file that
+// is missing, not a regular file, not ours, readable by others or too large. It never blocks on
+// what it finds: the file is opened without waiting (a FIFO opens at once and is then refused by
+// its type, taken from the opened file, so a swap between a check and the open cannot fool it).
+func (s *Store) read(name string) ([]byte, bool) {
+	f, err := s.root.OpenFile(name, os.O_RDONLY|openFlags, 0)
 	if err != nil {
-		return false
+		return nil, false
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil || !fi.Mode().IsRegular() || fi.Size() > maxFileSize || !ownedByMe(fi) {
-		return false
+		return nil, false
 	}
 	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
-		return false
+		return nil, false
 	}
-	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
-	if err != nil || len(data) > maxFileSize {
-		return false
+	data := make([]byte, fi.Size()+1) // one byte more, to notice a file that grew
+	n := 0
+	for n < len(data) {
+		m, err := f.Read(data[n:])
+		n += m
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, false
+		}
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(v); err != nil {
-		return false
+	if n > maxFileSize {
+		return nil, false
 	}
-	return true
+	return data[:n], true
 }
 
-// writeJSON writes v to path atomically with mode 0600.
-func (s *Store) writeJSON(path string, v any) error {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return err
+// write stores data as the file name atomically, with mode 0600: a temporary file in the store,
+// renamed over name.
+func (s *Store) write(name string, data []byte) error {
+	var f *os.File
+	var tmp string
+	for i := 0; ; i++ {
+		tmp = ".tmp-" + strconv.Itoa(os.Getpid()) + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+		var err error
+		f, err = s.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, fs.ErrExist) || i == 100 {
+			return fmt.Errorf("cannot write the token cache: %w", err)
+		}
 	}
-	f, err := os.CreateTemp(s.dir, ".tmp-*")
-	if err != nil {
-		return fmt.Errorf("cannot write the token cache: %w", err)
-	}
-	tmp := f.Name()
 	if err := f.Chmod(0o600); err != nil && runtime.GOOS != "windows" {
 		f.Close()
-		os.Remove(tmp)
+		s.root.Remove(tmp)
 		return fmt.Errorf("cannot write the token cache: %w", err)
 	}
 	_, werr := f.Write(data)
@@ -361,17 +441,19 @@ func (s *Store) writeJSON(path string, v any) error {
 		werr = cerr
 	}
 	if werr == nil {
-		werr = os.Rename(tmp, path)
+		werr = s.root.Rename(tmp, name)
 	}
 	if werr != nil {
-		os.Remove(tmp)
+		s.root.Remove(tmp)
 		return fmt.Errorf("cannot write the token cache: %w", werr)
 	}
 	return nil
 }
 
-func removeIfExists(path string) error {
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+// remove deletes the file name from the store (a link itself, never what it points to). A
+// missing file is not an error.
+func (s *Store) remove(name string) error {
+	if err := s.root.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	return nil

@@ -24,6 +24,9 @@ func openTemp(t *testing.T) *Store {
 	return s
 }
 
+// tokenPath is where the entry for k lives, for tests that plant files.
+func (s *Store) tokenPath(k Key) string { return filepath.Join(s.dir, tokenName(k)) }
+
 func key() Key {
 	return Key{Host: "github.com", App: "123", InstallationID: 42, Repositories: []string{"App"}, Permissions: map[string]string{"contents": "read"}}
 }

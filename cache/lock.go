@@ -2,58 +2,166 @@ package cache
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 )
 
+// ErrLockWait is wrapped by the error of Lock and LockInstallation when the store has spent its
+// LockWait waiting for other processes: one that holds a lock may be stopped or hung, and a
+// caller should then go on without the lock (minting a token of its own) rather than fail.
+var ErrLockWait = errors.New("gave up waiting for another git-credential-ghapp's lock")
+
 // Lock takes the cross-process lock for k, so that of many processes that miss the cache for the
 // same scope at once, one mints and the others wait and then read its token. It waits until the
-// lock is free or ctx is done, and returns the function that releases it. The lock is released
-// by the operating system too if the process dies while holding it.
+// lock is free, ctx is done or the store's LockWait is spent, and returns the function that
+// releases it. The lock is released by the operating system too if the process dies while
+// holding it. The error of a lock that cannot be taken (ctx, ErrLockWait, or a lock file that
+// cannot be opened, such as a symbolic link planted in its place) leaves nothing held; only
+// ctx's ends the request: otherwise the caller may go on without the lock.
 func (s *Store) Lock(ctx context.Context, k Key) (unlock func(), err error) {
-	return s.lock(ctx, filepath.Join(s.dir, "token-"+k.ID()+".lock"))
+	return s.lock(ctx, "token-"+k.ID()+".lock")
 }
 
 // LockInstallation takes the cross-process lock for discovering the installation of target
 // (as Installation names it), so that of many processes that miss the mapping at once, one asks
 // GitHub. It waits like Lock. A caller that also takes a token's Lock must take this one first.
 func (s *Store) LockInstallation(ctx context.Context, host, app, target string) (unlock func(), err error) {
-	return s.lock(ctx, strings.TrimSuffix(s.mappingPath(host, app, target), ".json")+".lock")
+	return s.lock(ctx, mappingBase(host, app, target)+".lock")
 }
 
-func (s *Store) lock(ctx context.Context, path string) (unlock func(), err error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+// lock takes the lock file name. A lock file exists only while someone holds or waits for it:
+// its holder removes it before releasing it (where the platform lets a file that others have
+// open be removed), so lock files do not pile up. Removing a file others wait on is safe because
+// every process that gets the lock checks that the name still leads to the file it locked, and
+// starts over with a new file when it does not.
+func (s *Store) lock(ctx context.Context, name string) (unlock func(), err error) {
+	for range 100 {
+		f, err := s.openLock(name)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.wait(ctx, f, name); err != nil {
+			f.Close()
+			return nil, err
+		}
+		if s.current(name, f) {
+			return func() { s.release(name, f) }, nil
+		}
+		// The holder before us removed the file while we waited on it: try the new one.
+		unlockFile(f)
+		f.Close()
+	}
+	return nil, fmt.Errorf("cannot lock the token cache (%s keeps changing)", name)
+}
+
+// openLock opens (creating it if needed) the lock file name, which must be a regular file: a
+// link or anything else planted in its place is refused, and nothing it points to is touched.
+func (s *Store) openLock(name string) (*os.File, error) {
+	if fi, err := s.root.Lstat(name); err == nil && !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("cannot use the cache lock %s: it is not a regular file (remove it)", name)
+	}
+	// os.Root never follows a link out of the directory, and opens with O_NOFOLLOW; a link that
+	// stays inside is caught by the checks below and by current.
+	f, err := s.root.OpenFile(name, os.O_RDWR|os.O_CREATE|openFlags, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("cannot open the cache lock: %w", err)
 	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() || !ownedByMe(fi) {
+		f.Close()
+		return nil, fmt.Errorf("cannot use the cache lock %s: it is not a regular file of ours (remove it)", name)
+	}
+	return f, nil
+}
+
+// wait takes the lock on f, waiting until it is free, ctx is done or the store's LockWait is
+// spent.
+func (s *Store) wait(ctx context.Context, f *os.File, name string) error {
 	// Poll with a short, growing interval: a waiter learns of the release within a few
 	// milliseconds, and polling works the same on every platform and honours ctx.
-	wait := time.Millisecond
+	interval := time.Millisecond
 	for {
 		locked, err := tryLock(f)
 		if err != nil {
-			f.Close()
-			return nil, fmt.Errorf("cannot lock the token cache: %w", err)
+			return fmt.Errorf("cannot lock the token cache: %w", err)
 		}
 		if locked {
-			return func() {
-				unlockFile(f)
-				f.Close()
-			}, nil
+			return nil
 		}
-		t := time.NewTimer(wait)
+		s.mu.Lock()
+		left := s.LockWait - s.waited
+		s.mu.Unlock()
+		if left <= 0 {
+			return fmt.Errorf("%w %s after %s in all (is that process stopped?)", ErrLockWait, name, s.LockWait)
+		}
+		start := time.Now()
+		t := time.NewTimer(min(interval, left))
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			f.Close()
-			return nil, fmt.Errorf("gave up waiting for another git-credential-ghapp to mint a token (%s): %w", path, ctx.Err())
+			return fmt.Errorf("gave up waiting for another git-credential-ghapp to mint a token (%s): %w", name, ctx.Err())
 		case <-t.C:
 		}
-		if wait < 4*time.Millisecond { // at most 8 ms: a waiter's git is waiting too
-			wait *= 2
+		s.mu.Lock()
+		s.waited += time.Since(start)
+		s.mu.Unlock()
+		if interval < 4*time.Millisecond { // at most 8 ms: a waiter's git is waiting too
+			interval *= 2
 		}
+	}
+}
+
+// current reports whether name still leads to the file f, that is, no holder before us removed
+// or replaced it while we waited.
+func (s *Store) current(name string, f *os.File) bool {
+	if !removeLocks {
+		return true // the files are never removed
+	}
+	byName, err := s.root.Lstat(name)
+	if err != nil {
+		return false
+	}
+	byFile, err := f.Stat()
+	return err == nil && os.SameFile(byName, byFile)
+}
+
+// release removes the lock file while it is still held (so that a process waiting on it starts
+// over), then releases it, and then removes lock files that earlier processes left behind.
+func (s *Store) release(name string, f *os.File) {
+	if removeLocks && s.current(name, f) {
+		_ = s.root.Remove(name)
+	}
+	unlockFile(f)
+	f.Close()
+	if removeLocks {
+		s.sweepLocks()
+	}
+}
+
+// sweepLocks removes the lock files that nobody holds: left by a process that was killed while
+// holding one, or by a version that kept them. It takes each lock without waiting and removes
+// the file only while holding it, as release does, so it never removes a lock in use.
+func (s *Store) sweepLocks() {
+	for _, name := range s.names() {
+		if !strings.HasSuffix(name, ".lock") {
+			continue
+		}
+		fi, err := s.root.Lstat(name)
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		f, err := s.root.OpenFile(name, os.O_RDWR|openFlags, 0)
+		if err != nil {
+			continue
+		}
+		if locked, err := tryLock(f); err == nil && locked {
+			if s.current(name, f) {
+				_ = s.root.Remove(name)
+			}
+			unlockFile(f)
+		}
+		f.Close()
 	}
 }

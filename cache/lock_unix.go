@@ -27,3 +27,7 @@ func tryLock(f *os.File) (bool, error) {
 }
 
 func unlockFile(f *os.File) { _ = unix.Flock(int(f.Fd()), unix.LOCK_UN) }
+
+// removeLocks: a lock file can be removed while others have it open and wait on it; they notice
+// (the name no longer leads to their file) and start over.
+const removeLocks = true

@@ -27,3 +27,8 @@ func unlockFile(f *os.File) {
 	ol := new(windows.Overlapped)
 	_ = windows.UnlockFileEx(windows.Handle(f.Fd()), 0, 1, 0, ol)
 }
+
+// removeLocks is false on Windows: a lock file stays, one per scope, and is reused. (Whether a
+// file that others hold open can be removed depends on how they opened it; keeping the file
+// keeps the scheme simple where checking "is this still the file" is not cheap.)
+const removeLocks = false

@@ -8,5 +8,5 @@ import "io/fs"
 // the user's own profile, whose ACL already keeps others out, so ownership is not checked.
 func ownedByMe(fs.FileInfo) bool { return true }
 
-// noFollow is 0 where the platform has no O_NOFOLLOW; Windows links need privileges to create.
-const noFollow = 0
+// openFlags is 0 outside Unix: Windows has no FIFOs or devices in a directory to block on.
+const openFlags = 0

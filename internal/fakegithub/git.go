@@ -248,13 +248,22 @@ func (s *Server) serveGit(w http.ResponseWriter, r *http.Request) {
 	sw.Header().Set("Date", s.nowLocked().UTC().Format(http.TimeFormat))
 	s.mu.Unlock()
 	entry := Request{Method: r.Method, Route: g.route, Path: r.URL.Path, Git: true}
+	logged := false
 	defer func() {
-		entry.Status = sw.status
-		s.logRequest(entry)
+		if !logged {
+			entry.Status = sw.status
+			s.logRequest(entry)
+		}
 	}()
 
 	if f := s.takeFault(g.route, true); f != nil {
 		entry.Fault = true
+		if f.Drop {
+			// Logged before the connection is closed: the client sees the drop at once and
+			// may read the log before this handler would return.
+			logged = true
+			s.logRequest(entry)
+		}
 		s.writeFault(sw, f)
 		return
 	}

@@ -124,13 +124,22 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 
 	s.setCommonHeaders(sw, r)
 	entry := Request{Method: r.Method, Route: name, Path: r.URL.Path}
+	logged := false
 	defer func() {
-		entry.Status = sw.status
-		s.logRequest(entry)
+		if !logged {
+			entry.Status = sw.status
+			s.logRequest(entry)
+		}
 	}()
 
 	if f := s.takeFault(name, false); f != nil {
 		entry.Fault = true
+		if f.Drop {
+			// Logged before the connection is closed: the client sees the drop at once and
+			// may read the log before this handler would return.
+			logged = true
+			s.logRequest(entry)
+		}
 		s.writeFault(sw, f)
 		return
 	}

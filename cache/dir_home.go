@@ -1,0 +1,30 @@
+//go:build !windows
+
+package cache
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// home is $HOME, or / without one (as github.com/adrg/xdg has it).
+func home() string {
+	if h := os.Getenv("HOME"); h != "" {
+		return h
+	}
+	return "/"
+}
+
+// expandHome replaces a leading ~ or $HOME in p by the home directory.
+func expandHome(p string) string {
+	switch {
+	case p == "":
+		return p
+	case p[0] == '~':
+		return filepath.Join(home(), p[1:])
+	case strings.HasPrefix(p, "$HOME"):
+		return filepath.Join(home(), p[len("$HOME"):])
+	}
+	return p
+}
