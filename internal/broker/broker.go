@@ -19,36 +19,6 @@ import (
 	"github.com/git-credential-ghapp/git-credential-ghapp/credential"
 )
 
-// Scope says how much of an installation a token covers.
-type Scope string
-
-const (
-	// ScopeAuto covers the one repository the request names, or the whole installation when
-	// the request names none.
-	ScopeAuto Scope = ""
-	// ScopeRepo covers the one repository the request names; a request without one is an error.
-	ScopeRepo Scope = "repo"
-	// ScopeInstallation covers every repository of the installation.
-	ScopeInstallation Scope = "installation"
-)
-
-// ParseScope accepts "", "repo" or "installation".
-func ParseScope(s string) (Scope, error) {
-	switch Scope(strings.ToLower(s)) {
-	case ScopeAuto:
-		return ScopeAuto, nil
-	case ScopeRepo:
-		return ScopeRepo, nil
-	case ScopeInstallation:
-		return ScopeInstallation, nil
-	}
-	return "", fmt.Errorf("unknown scope %q: use repo or installation", s)
-}
-
-// DefaultMinLifetime is how long a cached token must still live to be handed out, so that a
-// long clone or push does not lose its credential half way.
-const DefaultMinLifetime = 10 * time.Minute
-
 // Broker hands out installation tokens for one app on one host.
 type Broker struct {
 	Host           string            // the git host served, e.g. "github.com"
@@ -97,84 +67,6 @@ func (b *Broker) openCache() *cache.Store {
 	return s
 }
 
-// Target is what a request names: an owner and a repository, an owner alone, or nothing.
-type Target struct {
-	Owner string
-	Repo  string
-}
-
-// String returns "OWNER/REPO", "OWNER" or "(no repository)", for messages.
-func (t Target) String() string {
-	switch {
-	case t.Repo != "":
-		return t.Owner + "/" + t.Repo
-	case t.Owner != "":
-		return t.Owner
-	}
-	return "(no repository)"
-}
-
-// TargetFromPath reads the owner and repository from the path git sends (without a leading
-// slash): "acme/app.git", "acme/app", "acme/app.git/info/lfs" all name acme/app; "acme" names
-// the owner alone; "" names nothing. A path whose first two parts are not valid GitHub names
-// is an error.
-func TargetFromPath(path string) (Target, error) {
-	path = strings.Trim(path, "/")
-	if path == "" {
-		return Target{}, nil
-	}
-	parts := strings.SplitN(path, "/", 3)
-	owner := parts[0]
-	if !validName(owner, false) {
-		return Target{}, fmt.Errorf("the path %q does not start with a GitHub account name", truncate(path))
-	}
-	if len(parts) == 1 {
-		return Target{Owner: owner}, nil
-	}
-	repo := strings.TrimSuffix(parts[1], ".git")
-	if !validName(repo, true) {
-		return Target{}, fmt.Errorf("the path %q does not name a GitHub repository", truncate(path))
-	}
-	return Target{Owner: owner, Repo: repo}, nil
-}
-
-// ParseTarget reads "OWNER/REPO", "OWNER" or a URL such as https://github.com/OWNER/REPO.git.
-func ParseTarget(s string) (Target, error) {
-	if i := strings.Index(s, "://"); i >= 0 {
-		rest := s[i+3:]
-		j := strings.IndexByte(rest, '/')
-		if j < 0 {
-			return Target{}, nil
-		}
-		s = rest[j+1:]
-	}
-	return TargetFromPath(s)
-}
-
-// validName reports whether s can be a GitHub account (repo false) or repository (repo true)
-// name: letters, digits and '-' (repositories also '.' and '_'), at most 100 characters.
-func validName(s string, repo bool) bool {
-	if s == "" || len(s) > 100 || s == "." || s == ".." {
-		return false
-	}
-	for _, c := range s {
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-':
-		case repo && (c == '.' || c == '_'):
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-func truncate(s string) string {
-	if len(s) > 80 {
-		return s[:80] + "..."
-	}
-	return s
-}
-
 func (b *Broker) now() time.Time {
 	if b.Now != nil {
 		return b.Now()
@@ -186,13 +78,6 @@ func (b *Broker) trace(format string, args ...any) {
 	if b.Trace != nil {
 		b.Trace(fmt.Sprintf(format, args...))
 	}
-}
-
-func (b *Broker) minLifetime() time.Duration {
-	if b.MinLifetime > 0 {
-		return b.MinLifetime
-	}
-	return DefaultMinLifetime
 }
 
 func (b *Broker) client() (*appauth.Client, error) {
@@ -219,35 +104,6 @@ func (b *Broker) client() (*appauth.Client, error) {
 	return c, nil
 }
 
-// repositories returns the repository set a token for t must cover (nil = all).
-func (b *Broker) repositories(t Target) ([]string, error) {
-	switch b.Scope {
-	case ScopeInstallation:
-		return nil, nil
-	case ScopeRepo:
-		if t.Repo == "" {
-			return nil, errors.New("--scope repo needs the repository in the request: run `git config --global credential.useHttpPath true`, or use --scope installation")
-		}
-	}
-	if t.Repo == "" {
-		return nil, nil
-	}
-	return []string{t.Repo}, nil // as git names it; the cache key ignores case
-}
-
-// mappingTarget names the discovery question for t, as the cache stores its answer.
-func (b *Broker) mappingTarget(t Target) (target, owner, repo string) {
-	switch {
-	case t.Repo != "":
-		return "repo:" + strings.ToLower(t.Owner+"/"+t.Repo), t.Owner, t.Repo
-	case t.Owner != "":
-		return "owner:" + strings.ToLower(t.Owner), t.Owner, ""
-	case b.Owner != "":
-		return "owner:" + strings.ToLower(b.Owner), b.Owner, ""
-	}
-	return "app", "", ""
-}
-
 // installation returns the installation for t and whether the answer came from the cache.
 // When the cache has no answer and lock is true, it first takes the discovery lock for t and
 // returns the function that releases it (otherwise a no-op), which the caller calls once it has
@@ -260,10 +116,10 @@ func (b *Broker) installation(ctx context.Context, t Target, lock bool) (id int6
 	if b.InstallationID != 0 {
 		return b.InstallationID, false, release, nil
 	}
-	target, owner, repo := b.mappingTarget(t)
+	target, owner, repo := b.route().MappingTarget(t)
 	store := b.openCache()
 	if store != nil {
-		if id, ok := store.Installation(b.Host, b.AppID, target, b.now()); ok {
+		if id, ok := b.route().CachedInstallation(store, t, b.now()); ok {
 			b.trace("installation %d for %s (cached)", id, target)
 			return id, true, release, nil
 		}
@@ -273,7 +129,7 @@ func (b *Broker) installation(ctx context.Context, t Target, lock bool) (id int6
 				return 0, false, release, err
 			}
 			release = unlock
-			if id, ok := store.Installation(b.Host, b.AppID, target, b.now()); ok {
+			if id, ok := b.route().CachedInstallation(store, t, b.now()); ok {
 				b.trace("installation %d for %s (discovered by another process)", id, target)
 				return id, true, release, nil
 			}
@@ -300,7 +156,7 @@ func (b *Broker) installation(ctx context.Context, t Target, lock bool) (id int6
 // MinLifetime left, otherwise freshly minted. Of concurrent callers (in any process) asking for
 // the same scope, one mints and the others wait for its token, until ctx is done.
 func (b *Broker) Token(ctx context.Context, t Target) (*cache.Entry, error) {
-	repos, err := b.repositories(t)
+	repos, err := b.route().Repositories(t)
 	if err != nil {
 		return nil, err
 	}
@@ -309,10 +165,10 @@ func (b *Broker) Token(ctx context.Context, t Target) (*cache.Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	key := cache.Key{Host: b.Host, App: b.AppID, InstallationID: id, Repositories: repos, Permissions: b.Permissions}
+	key := b.route().Key(id, repos)
 	store := b.openCache()
 	if store != nil {
-		if e, ok := store.Get(key, b.now(), b.minLifetime()); ok {
+		if e, ok := b.route().CachedToken(store, key, b.now()); ok {
 			b.trace("cached token for installation %d %s, %s left", id, scopeText(repos), e.ExpiresAt.Sub(b.now()).Round(time.Second))
 			return e, nil
 		}
@@ -322,7 +178,7 @@ func (b *Broker) Token(ctx context.Context, t Target) (*cache.Entry, error) {
 		}
 		defer unlock()
 		// Another process may have minted while this one waited for the lock.
-		if e, ok := store.Get(key, b.now(), b.minLifetime()); ok {
+		if e, ok := b.route().CachedToken(store, key, b.now()); ok {
 			b.trace("token minted by another process for installation %d %s", id, scopeText(repos))
 			return e, nil
 		}
@@ -331,7 +187,7 @@ func (b *Broker) Token(ctx context.Context, t Target) (*cache.Entry, error) {
 	if err != nil && fromCache && retryableWithFreshMapping(err) {
 		// The cached installation may be stale (the app was uninstalled and installed again):
 		// look it up again, once.
-		target, _, _ := b.mappingTarget(t)
+		target, _, _ := b.route().MappingTarget(t)
 		b.trace("mint for cached installation %d failed; looking %s up again", id, target)
 		_ = store.DropInstallation(b.Host, b.AppID, target)
 		// Without the discovery lock: this process holds a token lock, and locks are taken
