@@ -8,11 +8,13 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	opts "github.com/git-credential-ghapp/git-credential-ghapp/internal/options"
 )
 
 // globalFlagNames are the global options a command may also take after its name, e.g.
 // `git-credential-ghapp setup --app-id 123 --key-file app.pem`.
-var globalFlagNames = []string{"app-id", "key-file", "hostname", "api-url", "owner", "installation-id", "permissions", "scope", "min-lifetime"}
+var globalFlagNames = opts.FlagNames()
 
 // globalsNote ends the usage of every command that takes the global options after its name.
 const globalsNote = `
@@ -87,7 +89,7 @@ func (f *cmdFlags) merge(e *env, o *options) (*options, error) {
 	if len(after) == 0 {
 		return o, nil
 	}
-	merged, _, err := parseOptions(append(slices.Clip(o.flags), after...), e.getenv)
+	merged, _, err := parseOptions(append(slices.Clip(o.Flags), after...), e.getenv)
 	return merged, err
 }
 

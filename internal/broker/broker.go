@@ -254,11 +254,7 @@ func scopeText(repos []string) string {
 // Forget drops a token this broker handed out, so the next request mints a fresh one. It does
 // not revoke the token at GitHub.
 func (b *Broker) Forget(token string) (bool, error) {
-	store := b.openCache()
-	if store == nil {
-		return false, nil
-	}
-	return store.Forget(token)
+	return b.route().Forget(b.openCache(), token)
 }
 
 // Get answers git's get: the token for the repository in req's path as the password of

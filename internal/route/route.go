@@ -199,3 +199,12 @@ func (r *Route) CachedToken(store *cache.Store, key cache.Key, now time.Time) (*
 	}
 	return store.Get(key, now, r.minLifetime())
 }
+
+// Forget drops every cached token equal to token (git's erase of a token it saw rejected), and
+// reports whether there was one. It does not revoke the token at GitHub.
+func (r *Route) Forget(store *cache.Store, token string) (bool, error) {
+	if store == nil {
+		return false, nil
+	}
+	return store.Forget(token)
+}
