@@ -56,7 +56,7 @@ func (f *cmdFlags) parse(e *env, o *options, args []string) (operands []string, 
 			return nil, nil, exitOK, false
 		}
 		if err != nil {
-			e.errorf("%s: %v (see git-credential-ghapp %s --help)", f.name, err, f.name)
+			e.errorf("%s: %s (see git-credential-ghapp %s --help)", f.name, asTyped(err.Error(), args), f.name)
 			return nil, nil, exitUsage, false
 		}
 		rest := f.fs.Args()

@@ -18,6 +18,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	opts "github.com/git-credential-ghapp/git-credential-ghapp/internal/options"
 )
 
 func main() {
@@ -79,6 +81,9 @@ func run(ctx context.Context, args []string, e *env) int {
 		printUsage(e.stdout)
 		return exitOK
 	}
+	if errors.Is(err, opts.ErrVersion) {
+		return runVersion(ctx, e, nil, nil)
+	}
 	if err != nil {
 		e.errorf("%v (see git-credential-ghapp --help)", err)
 		return exitUsage
@@ -88,12 +93,19 @@ func run(ctx context.Context, args []string, e *env) int {
 		return exitUsage
 	}
 	op, args := rest[0], rest[1:]
+	if o.Trace {
+		for _, n := range o.Notes {
+			tracer(e)(n)
+		}
+	}
 	switch op {
 	case "get", "store", "erase":
+		if o, args, err = parseOptions(append(o.Flags[:len(o.Flags):len(o.Flags)], args...), e.getenv); err != nil || len(args) > 0 {
+			return helperUsageError(e, op, args, err)
+		}
 		return runHelper(ctx, e, o, op)
 	case "help":
-		printUsage(e.stdout)
-		return exitOK
+		return runHelp(ctx, e, o, args)
 	}
 	if c, ok := commands[op]; ok {
 		return c.run(ctx, e, o, args)
@@ -102,6 +114,6 @@ func run(ctx context.Context, args []string, e *env) int {
 		// git may grow new helper operations: an unknown one is not ours to answer.
 		return exitOK
 	}
-	e.errorf("unknown command %q (see git-credential-ghapp --help)", op)
+	e.errorf("unknown command %q%s (see git-credential-ghapp --help)", op, didYouMean(op))
 	return exitUsage
 }
