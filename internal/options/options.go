@@ -44,7 +44,8 @@ type Options struct {
 }
 
 // Option is one global option: its flag (without dashes; "" for a variable alone), its
-// environment variable, the name of its value and a line of help, and how a value is applied.
+// environment variable, the name of its value (for a variable alone: the value to set, if one
+// is fixed) and a line of help, and how a value is applied.
 // as is how the user wrote the option ("--hostname", "-hostname" or "GHAPP_HOSTNAME"), for
 // messages.
 type Option struct {
@@ -114,7 +115,7 @@ var All = []Option{
 		o.MinLifetime = d
 		return nil
 	}},
-	{"", "GHAPP_TRACE", "", "=1: log requests and decisions to stderr, secrets redacted", func(o *Options, v, _ string) error {
+	{"", "GHAPP_TRACE", "1", "log requests and decisions to stderr, secrets redacted", func(o *Options, v, _ string) error {
 		o.Trace = truthy(v)
 		return nil
 	}},
@@ -138,11 +139,13 @@ func FlagNames() []string {
 func Usage() string {
 	var b strings.Builder
 	for _, opt := range All {
-		left := ""
+		left, env := "", opt.Env
 		if opt.Flag != "" {
 			left = "--" + opt.Flag + " " + opt.Arg
+		} else if opt.Arg != "" {
+			env += "=" + opt.Arg // a variable alone that takes a fixed value
 		}
-		fmt.Fprintf(&b, "  %-24s %-23s %s\n", left, opt.Env, opt.Help)
+		fmt.Fprintf(&b, "  %-24s %-23s %s\n", left, env, opt.Help)
 	}
 	return b.String()
 }
@@ -155,8 +158,8 @@ func Usage() string {
 func Parse(args []string, getenv func(string) string) (*Options, []string, error) {
 	given := map[string]string{} // flag name -> value
 	as := map[string]string{}    // flag name -> how it was written
-	i := 0
-	for ; i < len(args); i++ {
+	i, end := 0, 0 // end: where the flags end, without a "--"
+	for ; i < len(args); i, end = i+1, i+1 {
 		a := args[i]
 		if a == "--" {
 			i++
@@ -188,7 +191,7 @@ func Parse(args []string, getenv func(string) string) (*Options, []string, error
 		}
 		given[name], as[name] = value, dashes+name
 	}
-	o := &Options{KeyPEM: getenv("GHAPP_PRIVATE_KEY"), Hostname: "github.com", Flags: args[:i]}
+	o := &Options{KeyPEM: getenv("GHAPP_PRIVATE_KEY"), Hostname: "github.com", Flags: args[:end]}
 	for _, opt := range All {
 		if opt.set == nil {
 			continue
