@@ -158,7 +158,7 @@ func Usage() string {
 func Parse(args []string, getenv func(string) string) (*Options, []string, error) {
 	given := map[string]string{} // flag name -> value
 	as := map[string]string{}    // flag name -> how it was written
-	i, end := 0, 0 // end: where the flags end, without a "--"
+	i, end := 0, 0               // end: where the flags end, without a "--"
 	for ; i < len(args); i, end = i+1, i+1 {
 		a := args[i]
 		if a == "--" {
