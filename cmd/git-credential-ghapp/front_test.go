@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -214,5 +215,37 @@ func TestFrontHandsOver(t *testing.T) {
 				t.Fatalf("exit %d, args %q, stdin %q", code, args, stdin)
 			}
 		})
+	}
+}
+
+// While another process holds the token's lock (it is minting), the front waits for it and then
+// answers from the cache, without the full helper (there is none here). A front that did not wait
+// would run the missing full helper and fail; one that waits passes however the processes race.
+func TestFrontWaitsForAnotherMint(t *testing.T) {
+	p := newPair(t)
+	store, err := cache.Open(filepath.Join(p.run, cache.DirName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := route.Route{Host: "github.com", AppID: "1", InstallationID: 7}
+	unlock, err := store.Lock(context.Background(), r.Key(7, []string{"app"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		out, errOut string
+		code        int
+	}
+	done := make(chan result, 1)
+	go func() {
+		out, errOut, code := p.runFront(t, getApp, "--app-id", "1", "--installation-id", "7", "get")
+		done <- result{out, errOut, code}
+	}()
+	time.Sleep(200 * time.Millisecond) // give the front time to reach the lock (not needed to pass)
+	p.cacheToken(t, "ghs_minted_meanwhile", time.Hour)
+	unlock()
+	res := <-done
+	if res.code != 0 || !strings.Contains(res.out, "password=ghs_minted_meanwhile\n") {
+		t.Fatalf("exit %d, stdout %q, stderr %q; want the token the other process minted", res.code, res.out, res.errOut)
 	}
 }
