@@ -81,10 +81,8 @@ func front(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func
 		return nil, true // nothing to keep: the cache holds only what this helper minted
 	}
 	f := &frontHelper{o: o, stderr: stderr}
-	if o.Trace {
-		for _, n := range o.Notes {
-			f.trace("%s", n)
-		}
+	for _, n := range o.Notes {
+		f.trace("%s", n)
 	}
 	h := credential.Handler{Host: o.Hostname, Helper: f}
 	if o.Trace {
@@ -95,7 +93,7 @@ func front(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func
 	var out bytes.Buffer
 	if err := h.Handle(ctx, op, bytes.NewReader(request), &out); err != nil {
 		// A miss, or anything to report: the full helper decides and says it, in its words.
-		if !errors.Is(err, errMiss) && o.Trace {
+		if !errors.Is(err, errMiss) {
 			f.trace("handing over: %v", err)
 		}
 		return request, false
@@ -138,11 +136,6 @@ func (f *frontHelper) trace(format string, args ...any) {
 	}
 }
 
-func (f *frontHelper) route() *route.Route {
-	return &route.Route{Host: f.o.Hostname, AppID: f.o.AppID, InstallationID: f.o.InstallationID, Owner: f.o.Owner,
-		Scope: f.o.Scope, Permissions: f.o.Permissions, MinLifetime: f.o.MinLifetime}
-}
-
 // Get returns the cached token for req, waiting first for a process that is discovering the
 // installation or minting the token; anything else is errMiss.
 func (f *frontHelper) Get(ctx context.Context, req *credential.Request) (*credential.Credential, error) {
@@ -153,7 +146,7 @@ func (f *frontHelper) Get(ctx context.Context, req *credential.Request) (*creden
 	if err != nil {
 		return nil, errMiss
 	}
-	r := f.route()
+	r := f.o.Route()
 	repos, err := r.Repositories(t)
 	if err != nil {
 		return nil, errMiss
@@ -205,7 +198,7 @@ func (f *frontHelper) Erase(_ context.Context, req *credential.Request) error {
 	if err != nil {
 		return errMiss
 	}
-	found, err := f.route().Forget(store, req.Password)
+	found, err := f.o.Route().Forget(store, req.Password)
 	if err != nil {
 		return errMiss
 	}

@@ -232,6 +232,12 @@ func (o *Options) Extend(more []string, getenv func(string) string) (*Options, [
 	return Parse(append(o.Flags[:len(o.Flags):len(o.Flags)], more...), getenv)
 }
 
+// Route returns the route these options describe: what decides a request's cache key.
+func (o *Options) Route() *route.Route {
+	return &route.Route{Host: o.Hostname, AppID: o.AppID, InstallationID: o.InstallationID, Owner: o.Owner,
+		Scope: o.Scope, Permissions: o.Permissions, MinLifetime: o.MinLifetime}
+}
+
 // onHost reports whether the API base rawURL is on host: https://HOST/... or https://api.HOST/...
 func onHost(rawURL, host string) bool {
 	u, err := url.Parse(rawURL)
