@@ -1,6 +1,9 @@
-// Command git-credential-ghapp is a git credential helper that authenticates git to GitHub as a
-// GitHub App: for each request it finds the app's installation, and hands git a cached or freshly
-// minted installation token scoped to the repository asked for.
+// Command git-credential-ghapp-full is the full git-credential-ghapp, a git credential helper
+// that authenticates git to GitHub as a GitHub App: for each request it finds the app's
+// installation, and hands git a cached or freshly minted installation token scoped to the
+// repository asked for. git runs the front, git-credential-ghapp (cmd/git-credential-ghapp),
+// which answers what the token cache can and hands everything else to this binary, installed
+// beside it or in ../libexec/git-credential-ghapp/.
 //
 // Usage as git runs it:
 //
@@ -93,6 +96,11 @@ func run(ctx context.Context, args []string, e *env) int {
 		return exitUsage
 	}
 	op, args := rest[0], rest[1:]
+	if (op == "get" || op == "store" || op == "erase") && len(args) > 0 { // global options after it
+		if o, args, err = parseOptions(append(o.Flags[:len(o.Flags):len(o.Flags)], args...), e.getenv); err != nil || len(args) > 0 {
+			return helperUsageError(e, op, args, err)
+		}
+	}
 	if o.Trace {
 		for _, n := range o.Notes {
 			tracer(e)(n)
@@ -100,9 +108,6 @@ func run(ctx context.Context, args []string, e *env) int {
 	}
 	switch op {
 	case "get", "store", "erase":
-		if o, args, err = parseOptions(append(o.Flags[:len(o.Flags):len(o.Flags)], args...), e.getenv); err != nil || len(args) > 0 {
-			return helperUsageError(e, op, args, err)
-		}
 		return runHelper(ctx, e, o, op)
 	case "help":
 		return runHelp(ctx, e, o, args)
