@@ -4,12 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	redaction "github.com/git-credential-ghapp/git-credential-ghapp/internal/redact"
 	"net"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -88,30 +87,8 @@ func (e *NetworkError) Error() string {
 // Unwrap returns the cause.
 func (e *NetworkError) Unwrap() error { return e.Err }
 
-// secretPatterns match things that must never be shown: JWTs, GitHub tokens, Authorization
-// values and PEM private keys. They guard text that comes from outside (GitHub's messages, proxy
-// pages, transport errors). They are compiled on first use, so a cached get does not pay for them.
-var secretPatterns = sync.OnceValue(func() []secretPattern {
-	return []secretPattern{
-		{regexp.MustCompile(`(?s)-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----.*?(-----END[A-Z0-9 ]*PRIVATE KEY-----|$)`), "[redacted key]"},
-		{regexp.MustCompile(`(?i)\b(bearer|token|basic)\s+[A-Za-z0-9_.~+/=-]{20,}`), "$1 [redacted]"},
-		{regexp.MustCompile(`eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*`), "[redacted JWT]"},
-		{regexp.MustCompile(`\b(gh[pousr]|github_pat)_[A-Za-z0-9_.-]{10,}`), "[redacted token]"},
-	}
-})
-
-type secretPattern struct {
-	re   *regexp.Regexp
-	with string
-}
-
 // redact removes anything that looks like a secret from s.
-func redact(s string) string {
-	for _, p := range secretPatterns() {
-		s = p.re.ReplaceAllString(s, p.with)
-	}
-	return s
-}
+func redact(s string) string { return redaction.Secrets(s) }
 
 // redactExact removes the given secrets (exact strings) and then anything that looks like one.
 func redactExact(s string, secrets ...string) string {
@@ -247,35 +224,9 @@ func hostOfAPI(base string) string {
 	return ""
 }
 
-// Shown returns a value given by a person or git (a flag, an environment variable, a path, a
-// URL) as an error message may quote it: %q-quoted and cut to 100 characters, except that a
-// value that looks like a private key or a token (LooksLikeKey) is not shown at all, and a URL's
-// password is replaced by "xxxxx". Every error that repeats such a value goes through it.
-func Shown(s string) string {
-	if LooksLikeKey(s) {
-		return "(a value that looks like a private key or a token: not shown)"
-	}
-	if i := strings.Index(s, "://"); i >= 0 {
-		if u, err := url.Parse(s); err == nil && u.User != nil {
-			name := u.User.Username()
-			if len(name) > 39 { // longer than any GitHub login: it may be a token
-				name = "xxxxx"
-			}
-			if _, has := u.User.Password(); has {
-				u.User = url.UserPassword(name, "xxxxx")
-			} else {
-				u.User = url.User(name)
-			}
-			s = u.String()
-		} else if at := strings.LastIndex(s, "@"); err != nil && at > i {
-			s = s[:i+3] + "xxxxx" + s[at:] // unparsable: hide whatever comes before the @
-		}
-	}
-	if r := []rune(s); len(r) > 100 {
-		s = string(r[:100]) + "..."
-	}
-	return fmt.Sprintf("%q", s)
-}
+// Shown returns a value given by a person or git as an error message may quote it; see
+// redact.Shown. Every error that repeats such a value goes through it.
+func Shown(s string) string { return redaction.Shown(s) }
 
 // Redact returns s with anything that looks like a secret (a PEM private key, a JWT, a GitHub
 // token, an Authorization value) replaced by a placeholder: the last guard on every line the

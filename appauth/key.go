@@ -11,10 +11,10 @@ import (
 	"crypto/ed25519"
 	"crypto/rsa"
 	"crypto/x509"
-	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"fmt"
+	redaction "github.com/git-credential-ghapp/git-credential-ghapp/internal/redact"
 	"io"
 	"io/fs"
 	"os"
@@ -165,25 +165,7 @@ func isEncryptedPEM(b *pem.Block) bool {
 }
 
 // decodeBase64 decodes s (whitespace ignored) in any of the usual base64 alphabets and paddings.
-func decodeBase64(s string) ([]byte, bool) {
-	s = strings.Map(func(r rune) rune {
-		switch r {
-		case ' ', '\t', '\r', '\n':
-			return -1
-		}
-		return r
-	}, s)
-	s = strings.ReplaceAll(s, `\n`, "")
-	if s == "" {
-		return nil, false
-	}
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
-		if b, err := enc.DecodeString(s); err == nil && len(b) > 0 {
-			return b, true
-		}
-	}
-	return nil, false
-}
+func decodeBase64(s string) ([]byte, bool) { return redaction.DecodeBase64(s) }
 
 func trimMatchingQuotes(s string) string {
 	if len(s) >= 2 && (s[0] == '"' || s[0] == '\'') && s[len(s)-1] == s[0] {
@@ -262,21 +244,9 @@ var ErrKeyInPath = errors.New("--key-file (or GHAPP_PRIVATE_KEY_FILE) holds PEM 
 	"or save it to a file and pass that file's path")
 
 // LooksLikeKey reports whether s, given where a path or a name belongs, looks like a private key
-// (or a token, or a JWT) rather than a path: it holds a PEM armour line or a line break, is a
-// long run of base64, or matches what redaction removes. Callers must then never print s. (A
-// literal `\n` is not enough: Windows paths such as C:\new\app.pem hold one.)
-func LooksLikeKey(s string) bool {
-	if strings.Contains(s, "-----BEGIN") || strings.Contains(s, "-----END") || strings.Contains(s, "PRIVATE KEY-----") ||
-		strings.ContainsAny(s, "\n\r") {
-		return true
-	}
-	if len(s) >= 256 && !strings.ContainsAny(s, " \\") {
-		if _, ok := decodeBase64(s); ok {
-			return true
-		}
-	}
-	return redact(s) != s
-}
+// (or a token, or a JWT) rather than a path; see redact.LooksLikeKey. Callers must then never
+// print s.
+func LooksLikeKey(s string) bool { return redaction.LooksLikeKey(s) }
 
 func readKeyFile(path string) ([]byte, error) {
 	f, err := os.Open(path)

@@ -28,6 +28,10 @@ type Helper interface {
 type Handler struct {
 	Host   string // the host served, e.g. "github.com" or "ghe.example.com:8443"
 	Helper Helper
+
+	// Ignored, when set, is told in one line why a get or erase request is not served (another
+	// protocol, host or username), for GHAPP_TRACE. The line holds no secret.
+	Ignored func(reason string)
 }
 
 // Handle runs one operation of the helper protocol, reading the request from in and
@@ -75,11 +79,11 @@ func (h *Handler) Handle(ctx context.Context, op string, in io.Reader, out io.Wr
 	case !seen.host:
 		return &parseError{msg: "request has no host"}
 	case req.Protocol != "https":
-		return nil
+		return h.ignore(req)
 	case req.Host == "":
 		return &parseError{msg: "https request has an empty host"}
 	case !h.Serves(req):
-		return nil
+		return h.ignore(req)
 	case h.Helper == nil:
 		return errors.New("credential: no helper is configured to serve the request")
 	}

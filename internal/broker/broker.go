@@ -8,7 +8,6 @@ package broker
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"maps"
@@ -21,36 +20,6 @@ import (
 	"github.com/git-credential-ghapp/git-credential-ghapp/credential"
 	"github.com/git-credential-ghapp/git-credential-ghapp/internal/audit"
 )
-
-// Scope says how much of an installation a token covers.
-type Scope string
-
-const (
-	// ScopeAuto covers the one repository the request names, or the whole installation when
-	// the request names none.
-	ScopeAuto Scope = ""
-	// ScopeRepo covers the one repository the request names; a request without one is an error.
-	ScopeRepo Scope = "repo"
-	// ScopeInstallation covers every repository of the installation.
-	ScopeInstallation Scope = "installation"
-)
-
-// ParseScope accepts "", "repo" or "installation".
-func ParseScope(s string) (Scope, error) {
-	switch Scope(strings.ToLower(s)) {
-	case ScopeAuto:
-		return ScopeAuto, nil
-	case ScopeRepo:
-		return ScopeRepo, nil
-	case ScopeInstallation:
-		return ScopeInstallation, nil
-	}
-	return "", fmt.Errorf("unknown scope %s: use repo or installation", appauth.Shown(s))
-}
-
-// DefaultMinLifetime is how long a cached token must still live to be handed out, so that a
-// long clone or push does not lose its credential half way.
-const DefaultMinLifetime = 10 * time.Minute
 
 // Broker hands out installation tokens for one app on one host.
 type Broker struct {
@@ -102,91 +71,6 @@ func (b *Broker) openCache() *cache.Store {
 	return s
 }
 
-// Target is what a request names: an owner and a repository, an owner alone, or nothing.
-type Target struct {
-	Owner string
-	Repo  string
-}
-
-// String returns "OWNER/REPO", "OWNER" or "(no repository)", for messages.
-func (t Target) String() string {
-	switch {
-	case t.Repo != "":
-		return t.Owner + "/" + t.Repo
-	case t.Owner != "":
-		return t.Owner
-	}
-	return "(no repository)"
-}
-
-// TargetFromPath reads the owner and repository from the path git sends (without a leading
-// slash): "acme/app.git", "acme/app", "acme/app.git/info/lfs" all name acme/app; "acme" names
-// the owner alone; "" names nothing. A path whose first two parts are not valid GitHub names
-// is an error.
-func TargetFromPath(path string) (Target, error) {
-	path = strings.Trim(path, "/")
-	if path == "" {
-		return Target{}, nil
-	}
-	parts := strings.SplitN(path, "/", 3)
-	owner := parts[0]
-	if !validName(owner, false) {
-		return Target{}, fmt.Errorf("the path %q does not start with a GitHub account name", truncate(path))
-	}
-	if len(parts) == 1 {
-		return Target{Owner: owner}, nil
-	}
-	repo := strings.TrimSuffix(parts[1], ".git")
-	if !validName(repo, true) {
-		return Target{}, fmt.Errorf("the path %q does not name a GitHub repository", truncate(path))
-	}
-	return Target{Owner: owner, Repo: repo}, nil
-}
-
-// ParseTarget reads "OWNER/REPO", "OWNER" or a URL such as https://github.com/OWNER/REPO.git.
-func ParseTarget(s string) (Target, error) {
-	if i := strings.Index(s, "://"); i >= 0 {
-		rest := s[i+3:]
-		j := strings.IndexByte(rest, '/')
-		if j < 0 {
-			return Target{}, nil
-		}
-		s = rest[j+1:]
-	}
-	return TargetFromPath(s)
-}
-
-// validName reports whether s can be a GitHub account (repo false) or repository (repo true)
-// name: letters, digits, '-' and '_' (repositories also '.'), at most 100 characters. Account
-// names take '_' because GitHub gives one to every Enterprise Managed User and, on GHE.com, to
-// every user namespace: the IdP's normalised name, '_', and the enterprise's short code, e.g.
-// octo_acme (docs: "Username considerations for external authentication"). Anything that could
-// change the request's path ('/', '\', '%', "..", control characters) stays refused.
-func validName(s string, repo bool) bool {
-	if s == "" || len(s) > 100 || s == "." || s == ".." {
-		return false
-	}
-	for _, c := range s {
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_':
-		case repo && c == '.':
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-func truncate(s string) string {
-	if appauth.LooksLikeKey(s) {
-		return "(not shown: it looks like a private key or a token)"
-	}
-	if len(s) > 80 {
-		return s[:80] + "..."
-	}
-	return s
-}
-
 func (b *Broker) now() time.Time {
 	if b.Now != nil {
 		return b.Now()
@@ -198,13 +82,6 @@ func (b *Broker) trace(format string, args ...any) {
 	if b.Trace != nil {
 		b.Trace(fmt.Sprintf(format, args...))
 	}
-}
-
-func (b *Broker) minLifetime() time.Duration {
-	if b.MinLifetime > 0 {
-		return b.MinLifetime
-	}
-	return DefaultMinLifetime
 }
 
 func (b *Broker) client() (*appauth.Client, error) {
@@ -231,35 +108,6 @@ func (b *Broker) client() (*appauth.Client, error) {
 	return c, nil
 }
 
-// repositories returns the repository set a token for t must cover (nil = all).
-func (b *Broker) repositories(t Target) ([]string, error) {
-	switch b.Scope {
-	case ScopeInstallation:
-		return nil, nil
-	case ScopeRepo:
-		if t.Repo == "" {
-			return nil, errors.New("--scope repo needs the repository in the request: run `git config --global credential.useHttpPath true`, or use --scope installation")
-		}
-	}
-	if t.Repo == "" {
-		return nil, nil
-	}
-	return []string{t.Repo}, nil // as git names it; the cache key ignores case
-}
-
-// mappingTarget names the discovery question for t, as the cache stores its answer.
-func (b *Broker) mappingTarget(t Target) (target, owner, repo string) {
-	switch {
-	case t.Repo != "":
-		return "repo:" + strings.ToLower(t.Owner+"/"+t.Repo), t.Owner, t.Repo
-	case t.Owner != "":
-		return "owner:" + strings.ToLower(t.Owner), t.Owner, ""
-	case b.Owner != "":
-		return "owner:" + strings.ToLower(b.Owner), b.Owner, ""
-	}
-	return "app", "", ""
-}
-
 // installation returns the installation for t and whether the answer came from the cache.
 // When the cache has no answer and lock is true, it first takes the discovery lock for t and
 // returns the function that releases it (otherwise a no-op), which the caller calls once it has
@@ -275,10 +123,10 @@ func (b *Broker) installation(ctx context.Context, t Target, lock bool) (id int6
 	if b.InstallationID != 0 {
 		return b.InstallationID, false, 0, release, nil
 	}
-	target, owner, repo := b.mappingTarget(t)
+	target, owner, repo := b.route().MappingTarget(t)
 	store := b.openCache()
 	if store != nil {
-		if id, ok := store.Installation(b.Host, b.AppID, target, b.now()); ok {
+		if id, ok := b.route().CachedInstallation(store, t, b.now()); ok {
 			b.trace("installation %d for %s (cached)", id, target)
 			return id, true, 0, release, nil
 		}
@@ -294,7 +142,7 @@ func (b *Broker) installation(ctx context.Context, t Target, lock bool) (id int6
 				unlock = func() {}
 			}
 			release = unlock
-			if id, ok := store.Installation(b.Host, b.AppID, target, b.now()); ok {
+			if id, ok := b.route().CachedInstallation(store, t, b.now()); ok {
 				b.trace("installation %d for %s (discovered by another process)", id, target)
 				return id, true, 0, release, nil
 			}
@@ -363,7 +211,7 @@ func byID(key cache.Key, id int64) cache.Key {
 // MinLifetime left, otherwise freshly minted. Of concurrent callers (in any process) asking for
 // the same scope, one mints and the others wait for its token, until ctx is done.
 func (b *Broker) Token(ctx context.Context, t Target) (*cache.Entry, error) {
-	repos, err := b.repositories(t)
+	repos, err := b.route().Repositories(t)
 	if err != nil {
 		return nil, err
 	}
@@ -372,18 +220,18 @@ func (b *Broker) Token(ctx context.Context, t Target) (*cache.Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	key := cache.Key{Host: b.Host, App: b.AppID, InstallationID: id, Repositories: repos, Permissions: b.Permissions}
+	key := b.route().Key(id, repos)
 	if moved != 0 && len(repos) == 1 {
 		key = byID(key, moved)
 	}
 	store := b.openCache()
 	if store != nil {
-		e, ok := store.Get(key, b.now(), b.minLifetime())
+		e, ok := b.route().CachedToken(store, key, b.now())
 		if !ok && moved == 0 && len(repos) == 1 && fromCache {
 			// Not cached by name: the repository may have moved (only then is its id cached).
 			if mid := b.movedID(t); mid != 0 {
 				key = byID(key, mid)
-				e, ok = store.Get(key, b.now(), b.minLifetime())
+				e, ok = b.route().CachedToken(store, key, b.now())
 			}
 		}
 		if ok {
@@ -401,7 +249,7 @@ func (b *Broker) Token(ctx context.Context, t Target) (*cache.Entry, error) {
 		}
 		defer unlock()
 		// Another process may have minted while this one waited for the lock.
-		if e, ok := store.Get(key, b.now(), b.minLifetime()); ok {
+		if e, ok := b.route().CachedToken(store, key, b.now()); ok {
 			b.trace("token minted by another process for installation %d %s", id, scopeText(repos))
 			b.Audit.Record(AuditEvent(audit.EventReuse, e))
 			return e, nil
@@ -411,7 +259,7 @@ func (b *Broker) Token(ctx context.Context, t Target) (*cache.Entry, error) {
 	if err != nil && fromCache && retryableWithFreshMapping(err) {
 		// The cached installation may be stale (the app was uninstalled and installed again):
 		// look it up again, once.
-		target, _, _ := b.mappingTarget(t)
+		target, _, _ := b.route().MappingTarget(t)
 		b.trace("mint for cached installation %d failed; looking %s up again", id, target)
 		_ = store.DropInstallation(b.Host, b.AppID, target)
 		// Without the discovery lock: this process holds a token lock, and locks are taken
@@ -508,39 +356,7 @@ func scopeText(repos []string) string {
 // Forget drops a token this broker handed out, so the next request mints a fresh one. It does
 // not revoke the token at GitHub.
 func (b *Broker) Forget(token string) (bool, error) {
-	store := b.openCache()
-	if store == nil {
-		return false, nil
-	}
-	var forgotten *cache.Entry
-	if b.Audit != nil && b.Audit.Path != "" && token != "" {
-		for _, e := range store.List() {
-			if subtle.ConstantTimeCompare([]byte(e.Token), []byte(token)) == 1 {
-				forgotten = &e
-				break
-			}
-		}
-	}
-	found, err := store.Forget(token)
-	if found && forgotten != nil {
-		b.Audit.Record(AuditEvent(audit.EventErase, forgotten))
-	}
-	return found, err
-}
-
-// AuditEvent describes a cached or minted token for the audit log: the repositories and
-// permissions GitHub granted (what the key asked for when GitHub did not say).
-func AuditEvent(event string, e *cache.Entry) audit.Event {
-	repos := e.Repositories
-	if len(repos) == 0 {
-		repos = e.Key.Repositories
-	}
-	perms := e.Permissions
-	if len(perms) == 0 {
-		perms = e.Key.Permissions
-	}
-	return audit.Event{Event: event, Host: e.Key.Host, App: e.Key.App, InstallationID: e.Key.InstallationID,
-		Repositories: repos, Permissions: perms, ExpiresAt: e.ExpiresAt, Token: e.Token}
+	return b.route().Forget(b.openCache(), token, b.Audit)
 }
 
 // Get answers git's get: the token for the repository in req's path as the password of

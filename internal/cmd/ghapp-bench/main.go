@@ -80,7 +80,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.IntVar(&cfg.ColdRuns, "cold", 10, "runs of each cold and warm-mapping get")
 	fs.DurationVar(&cfg.Latency, "latency", 50*time.Millisecond, "latency the fake GitHub adds to every API answer")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 16, "concurrent cold gets for one repository")
-	fs.StringVar(&cfg.Helper, "helper", "", "use this git-credential-ghapp binary instead of building one")
+	fs.StringVar(&cfg.Helper, "helper", "", "use this git-credential-ghapp front (git-credential-ghapp-full beside it) instead of building the pair")
 	fs.BoolVar(&cfg.CGO, "cgo", false, "also build and measure a cgo-linked helper (needs a C compiler)")
 	fs.BoolVar(&cfg.JSON, "json", false, "print the report as JSON")
 	fs.BoolVar(&cfg.Quiet, "q", false, "no progress lines on stderr")

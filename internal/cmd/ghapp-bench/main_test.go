@@ -40,6 +40,9 @@ func TestRunSmall(t *testing.T) {
 	if !foundStore {
 		t.Errorf("no git credential-store row with ratio 1: %+v", rep.Cached)
 	}
+	if h := rep.Handover; h.Pairs != 2 || h.FrontMS <= 0 || h.FullMS <= 0 {
+		t.Errorf("the miss hand-over was not measured: %+v", h)
+	}
 	want := map[string][2]int{ // API calls, mints (each mint also checks that GitHub accepts the token)
 		"cold get (empty cache)":         {3, 1},
 		"installation cached, token not": {2, 1},

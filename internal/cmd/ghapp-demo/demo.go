@@ -64,14 +64,17 @@ func demo(ctx context.Context, w io.Writer, opt Options) (*Outcome, error) {
 	bin := filepath.Join(dir, "bin")
 	helper := opt.Helper
 	if helper == "" {
-		p.step("Build the helper, as install.sh does")
+		p.step("Build the helper pair, as install.sh does: the front git runs, and the full helper beside it")
 		helper = filepath.Join(bin, "git-credential-ghapp"+devtool.Exe)
-		if err := devtool.Build(ctx, "./cmd/git-credential-ghapp", helper, false); err != nil {
-			return out, err
+		for _, name := range []string{"git-credential-ghapp-full", "git-credential-ghapp"} {
+			if err := devtool.Build(ctx, "./cmd/"+name, filepath.Join(bin, name+devtool.Exe), false); err != nil {
+				return out, err
+			}
+			p.line("CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o %s ./cmd/%s", p.short(filepath.Join(bin, name+devtool.Exe), dir), name)
 		}
-		p.line("CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o %s ./cmd/git-credential-ghapp", p.short(helper, dir))
 	} else {
-		// git finds helpers as git-credential-NAME on PATH: give it the one we were handed.
+		// git finds helpers as git-credential-NAME on PATH: give it the one we were handed (the
+		// front finds git-credential-ghapp-full beside its resolved path).
 		if err := os.MkdirAll(bin, 0o755); err != nil {
 			return out, err
 		}

@@ -1,6 +1,9 @@
-// Command git-credential-ghapp is a git credential helper that authenticates git to GitHub as a
-// GitHub App: for each request it finds the app's installation, and hands git a cached or freshly
-// minted installation token scoped to the repository asked for.
+// Command git-credential-ghapp-full is the full git-credential-ghapp, a git credential helper
+// that authenticates git to GitHub as a GitHub App: for each request it finds the app's
+// installation, and hands git a cached or freshly minted installation token scoped to the
+// repository asked for. git runs the front, git-credential-ghapp (cmd/git-credential-ghapp),
+// which answers what the token cache can and hands everything else to this binary, installed
+// beside it or in ../libexec/git-credential-ghapp/.
 //
 // Usage as git runs it:
 //
@@ -21,6 +24,7 @@ import (
 
 	"github.com/git-credential-ghapp/git-credential-ghapp/appauth"
 	"github.com/git-credential-ghapp/git-credential-ghapp/internal/harden"
+	opts "github.com/git-credential-ghapp/git-credential-ghapp/internal/options"
 )
 
 func main() {
@@ -84,6 +88,9 @@ func run(ctx context.Context, args []string, e *env) int {
 		printUsage(e.stdout)
 		return exitOK
 	}
+	if errors.Is(err, opts.ErrVersion) {
+		return runVersion(ctx, e, nil, nil)
+	}
 	if err != nil {
 		e.errorf("%v (see git-credential-ghapp --help)", err)
 		return exitUsage
@@ -93,12 +100,21 @@ func run(ctx context.Context, args []string, e *env) int {
 		return exitUsage
 	}
 	op, args := rest[0], rest[1:]
+	if (op == "get" || op == "store" || op == "erase") && len(args) > 0 { // global options after it
+		if o, args, err = parseOptions(append(o.Flags[:len(o.Flags):len(o.Flags)], args...), e.getenv); err != nil || len(args) > 0 {
+			return helperUsageError(e, op, args, err)
+		}
+	}
+	if o.Trace {
+		for _, n := range o.Notes {
+			tracer(e)(n)
+		}
+	}
 	switch op {
 	case "get", "store", "erase":
 		return runHelper(ctx, e, o, op)
 	case "help":
-		printUsage(e.stdout)
-		return exitOK
+		return runHelp(ctx, e, o, args)
 	}
 	if c, ok := commands[op]; ok {
 		return c.run(ctx, e, o, args)
@@ -107,6 +123,6 @@ func run(ctx context.Context, args []string, e *env) int {
 		// git may grow new helper operations: an unknown one is not ours to answer.
 		return exitOK
 	}
-	e.errorf("unknown command %s (see git-credential-ghapp --help)", appauth.Shown(op))
+	e.errorf("unknown command %s%s (see git-credential-ghapp --help)", appauth.Shown(op), didYouMean(op))
 	return exitUsage
 }

@@ -1,10 +1,10 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -16,14 +16,32 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
-// TestMain lets the test binary double as git-credential-ghapp: testscript puts it on PATH under
-// that name, so the real git runs this very code as its credential helper.
+// TestMain builds the installed pair, the front git-credential-ghapp and this full helper, once
+// into a temporary directory and puts it first on PATH: the scenarios and the end-to-end tests
+// run what a user installs, and the real git runs the front as its credential helper.
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
-		"git-credential-ghapp": func() {
-			os.Exit(run(context.Background(), os.Args[1:], &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}))
-		},
-	})
+	os.Exit(withPair(m))
+}
+
+func withPair(m *testing.M) int {
+	if dir := os.Getenv("GHAPP_TEST_PAIR_DIR"); dir != "" { // a child of TestInProcess
+		return m.Run()
+	}
+	dir, err := os.MkdirTemp("", "ghapp-pair-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	const mod = "github.com/git-credential-ghapp/git-credential-ghapp/cmd/"
+	build := exec.Command("go", "build", "-tags", "ghapp_testkeyring", "-o", dir+string(filepath.Separator), mod+"git-credential-ghapp", mod+"git-credential-ghapp-full")
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building the helper pair: %v\n%s", err, out)
+		return 1
+	}
+	os.Setenv("GHAPP_TEST_PAIR_DIR", dir)
+	os.Setenv("PATH", dir+string(filepath.ListSeparator)+os.Getenv("PATH"))
+	return m.Run()
 }
 
 // TestScripts runs the CLI scenarios in testdata/script: each is a story of commands against a

@@ -21,6 +21,9 @@ func runHelper(ctx context.Context, e *env, o *options, op string) int {
 	ctx, cancel := context.WithTimeout(ctx, requestDeadline)
 	defer cancel()
 	h := credential.Handler{Host: o.Hostname, Helper: lazyBroker{e: e, o: o}}
+	if o.Trace {
+		h.Ignored = tracer(e)
+	}
 	if err := h.Handle(ctx, op, e.stdin, e.stdout); err != nil {
 		e.errorf("%v", err)
 		return exitFail
@@ -105,7 +108,7 @@ func keyLoader(e *env, o *options) func() (crypto.Signer, error) {
 		}
 		if o.KeyFile != "" && o.Signer == "" {
 			if w := appauth.KeyFileWarning(o.KeyFile); w != "" {
-				e.errorf("warning: %s", w)
+				e.errorf("%s", w) // the warning says "warning:" itself
 			}
 		}
 		if o.Trace {

@@ -1,4 +1,4 @@
-package broker
+package route
 
 // permissionLevels is every permission an installation access token can ask for, with the
 // levels GitHub accepts for it, transcribed whole (by a script, not by hand) from GitHub's REST

@@ -228,7 +228,7 @@ func hostnameGiven(e *env, o *options) bool {
 	if strings.TrimSpace(e.getenv("GHAPP_HOSTNAME")) != "" {
 		return true
 	}
-	for _, f := range o.flags {
+	for _, f := range o.Flags {
 		if f == "-hostname" || f == "--hostname" || strings.HasPrefix(f, "-hostname=") || strings.HasPrefix(f, "--hostname=") {
 			return true
 		}

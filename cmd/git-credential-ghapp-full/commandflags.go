@@ -10,11 +10,12 @@ import (
 	"time"
 
 	"github.com/git-credential-ghapp/git-credential-ghapp/appauth"
+	opts "github.com/git-credential-ghapp/git-credential-ghapp/internal/options"
 )
 
 // globalFlagNames are the global options a command may also take after its name, e.g.
 // `git-credential-ghapp setup --app-id 123 --key-file app.pem`.
-var globalFlagNames = []string{"app-id", "key-file", "signer", "hostname", "api-url", "owner", "installation-id", "permissions", "scope", "min-lifetime"}
+var globalFlagNames = opts.FlagNames()
 
 // globalsNote ends the usage of every command that takes the global options after its name.
 const globalsNote = `
@@ -56,7 +57,7 @@ func (f *cmdFlags) parse(e *env, o *options, args []string) (operands []string, 
 			return nil, nil, exitOK, false
 		}
 		if err != nil {
-			e.errorf("%s: %v (see git-credential-ghapp %s --help)", f.name, err, f.name)
+			e.errorf("%s: %s (see git-credential-ghapp %s --help)", f.name, asTyped(err.Error(), args), f.name)
 			return nil, nil, exitUsage, false
 		}
 		rest := f.fs.Args()
@@ -89,7 +90,7 @@ func (f *cmdFlags) merge(e *env, o *options) (*options, error) {
 	if len(after) == 0 {
 		return o, nil
 	}
-	merged, _, err := parseOptions(append(slices.Clip(o.flags), after...), e.getenv)
+	merged, _, err := parseOptions(append(slices.Clip(o.Flags), after...), e.getenv)
 	return merged, err
 }
 

@@ -1,0 +1,251 @@
+// Command git-credential-ghapp is a git credential helper that authenticates git to GitHub as a
+// GitHub App. This binary is its front, the one git starts for every request: it speaks git's
+// protocol and answers what the token cache can answer (a cached token, store, erase, a request
+// for another host), waiting for another process that is minting the same token. Everything else
+// (a miss, an expiring token, every command for people, --help, version) it hands to the full
+// helper, git-credential-ghapp-full, by replacing itself with it: same arguments, same
+// environment, and the request already read as standard input.
+//
+// The front links no network, TLS, JWT or key code, so that starting it costs about what
+// `git credential-store` costs; TestFrontStaysLight keeps it so.
+//
+// Usage as git runs it:
+//
+//	git config --global credential.https://github.com.helper 'ghapp --app-id 123 --key-file ~/.config/git-credential-ghapp/123.pem'
+//	git config --global credential.https://github.com.useHttpPath true
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/git-credential-ghapp/git-credential-ghapp/cache"
+	"github.com/git-credential-ghapp/git-credential-ghapp/credential"
+	"github.com/git-credential-ghapp/git-credential-ghapp/internal/audit"
+	"github.com/git-credential-ghapp/git-credential-ghapp/internal/harden"
+	"github.com/git-credential-ghapp/git-credential-ghapp/internal/options"
+	"github.com/git-credential-ghapp/git-credential-ghapp/internal/route"
+)
+
+// fullName is the file name of the full helper.
+const fullName = "git-credential-ghapp-full"
+
+// requestDeadline bounds waiting for another process's mint, as the full helper bounds a whole
+// request.
+const requestDeadline = 30 * time.Second
+
+// maxRequest bounds the request the front reads before handing it over: a little more than
+// credential.ReadRequest accepts, so that the full helper sees, and reports, a request too long.
+const maxRequest = 1<<20 + 1
+
+func main() {
+	harden.Process() // first: no core dump or same-user ptrace holds a token
+	request, answered := front(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	if answered {
+		os.Exit(0)
+	}
+	path, err := fullHelper()
+	if err == nil {
+		err = handOver(path, os.Args, request) // returns only on failure (or on windows, exits)
+	}
+	fmt.Fprintf(os.Stderr, "git-credential-ghapp: %v\n", err)
+	os.Exit(1)
+}
+
+// front answers git's get, store or erase from the cache when it can, and reports whether it
+// did. When it did not, it returns the request it read from stdin (nil when it read nothing),
+// for the full helper.
+func front(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) (request []byte, answered bool) {
+	o, rest, err := options.Parse(args, getenv)
+	if err != nil || len(rest) == 0 {
+		return nil, false
+	}
+	op := rest[0]
+	if op != "get" && op != "store" && op != "erase" {
+		return nil, false
+	}
+	if len(rest) > 1 { // global options after the operation
+		if o, rest, err = o.Extend(rest[1:], getenv); err != nil || len(rest) > 0 {
+			return nil, false
+		}
+	}
+	request, err = readRequest(stdin)
+	if err != nil {
+		return request, false
+	}
+	if op == "store" {
+		return nil, true // nothing to keep: the cache holds only what this helper minted
+	}
+	f := &frontHelper{o: o, stderr: stderr}
+	for _, n := range o.Notes {
+		f.trace("%s", n)
+	}
+	h := credential.Handler{Host: o.Hostname, Helper: f}
+	if o.Trace {
+		h.Ignored = func(reason string) { f.trace("%s", reason) }
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), requestDeadline)
+	defer cancel()
+	var out bytes.Buffer
+	if err := h.Handle(ctx, op, bytes.NewReader(request), &out); err != nil {
+		// A miss, or anything to report: the full helper decides and says it, in its words.
+		if !errors.Is(err, errMiss) {
+			f.trace("handing over: %v", err)
+		}
+		return request, false
+	}
+	if _, err := stdout.Write(out.Bytes()); err != nil {
+		return request, false
+	}
+	return nil, true
+}
+
+// readRequest reads git's request up to its blank line or the end of input.
+func readRequest(r io.Reader) ([]byte, error) {
+	var buf []byte
+	chunk := make([]byte, 4096)
+	for len(buf) < maxRequest {
+		n, err := r.Read(chunk)
+		buf = append(buf, chunk[:n]...)
+		if bytes.HasPrefix(buf, []byte("\n")) || bytes.Contains(buf, []byte("\n\n")) || err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+	return buf, nil
+}
+
+// errMiss is how frontHelper says "the cache cannot answer this; hand it over".
+var errMiss = errors.New("not answered from the cache")
+
+// frontHelper answers the requests credential.Handler serves from the cache alone.
+type frontHelper struct {
+	o      *options.Options
+	stderr io.Writer
+}
+
+func (f *frontHelper) trace(format string, args ...any) {
+	if f.o.Trace {
+		fmt.Fprintf(f.stderr, "git-credential-ghapp: trace: %s\n", fmt.Sprintf(format, args...))
+	}
+}
+
+// Get returns the cached token for req, waiting first for a process that is discovering the
+// installation or minting the token; anything else is errMiss.
+func (f *frontHelper) Get(ctx context.Context, req *credential.Request) (*credential.Credential, error) {
+	if f.o.AppID == "" {
+		return nil, errMiss
+	}
+	t, err := route.TargetFromPath(req.Path)
+	if err != nil {
+		return nil, errMiss
+	}
+	r := f.o.Route()
+	repos, err := r.Repositories(t)
+	if err != nil {
+		return nil, errMiss
+	}
+	store, err := cache.Open(f.o.CacheDir)
+	if err != nil {
+		return nil, errMiss
+	}
+	id, ok := r.CachedInstallation(store, t, time.Now())
+	if !ok {
+		target, _, _ := r.MappingTarget(t)
+		if id, ok = waitFor(ctx, func() (func(), error) { return store.LockInstallation(ctx, r.Host, r.AppID, target) },
+			func() (int64, bool) { return r.CachedInstallation(store, t, time.Now()) }); !ok {
+			f.trace("no installation cached for %s", target)
+			return nil, errMiss
+		}
+	}
+	key := r.Key(id, repos)
+	e, ok := r.CachedToken(store, key, time.Now())
+	if !ok {
+		if e, ok = waitFor(ctx, func() (func(), error) { return store.Lock(ctx, key) },
+			func() (*cache.Entry, bool) { return r.CachedToken(store, key, time.Now()) }); !ok {
+			f.trace("no token cached for installation %d with enough life left", id)
+			return nil, errMiss
+		}
+	}
+	f.trace("cached token for installation %d, %s left", id, time.Until(e.ExpiresAt).Round(time.Second))
+	f.auditLog().Record(route.AuditEvent(audit.EventReuse, e))
+	return &credential.Credential{Username: credential.TokenUsername, Password: e.Token, PasswordExpiry: e.ExpiresAt}, nil
+}
+
+// auditLog returns the audit log the options name, nil when none.
+func (f *frontHelper) auditLog() *audit.Log {
+	if f.o.AuditLog == "" {
+		return nil
+	}
+	return &audit.Log{Path: f.o.AuditLog, Warn: func(msg string) { fmt.Fprintf(f.stderr, "git-credential-ghapp: warning: %s\n", msg) }}
+}
+
+// waitFor takes a cache lock, which waits while another process holds it (it is discovering or
+// minting), releases it at once, and looks again.
+func waitFor[T any](ctx context.Context, lock func() (func(), error), look func() (T, bool)) (T, bool) {
+	unlock, err := lock()
+	if err != nil {
+		var zero T
+		return zero, false
+	}
+	unlock()
+	return look()
+}
+
+// Erase forgets the token git reports as rejected.
+func (f *frontHelper) Erase(_ context.Context, req *credential.Request) error {
+	if f.o.AppID == "" {
+		return nil // nothing was handed out without an app id, so there is nothing to forget
+	}
+	store, err := cache.Open(f.o.CacheDir)
+	if err != nil {
+		return errMiss
+	}
+	found, err := f.o.Route().Forget(store, req.Password, f.auditLog())
+	if err != nil {
+		return errMiss
+	}
+	if found {
+		f.trace("forgot a token git reported as rejected")
+	}
+	return nil
+}
+
+// fullHelper finds the full helper next to this binary's resolved path, or in
+// ../libexec/git-credential-ghapp/ from it; never through PATH.
+func fullHelper() (string, error) {
+	self, err := os.Executable()
+	if err == nil {
+		self, err = filepath.EvalSymlinks(self)
+	}
+	if err != nil {
+		return "", fmt.Errorf("cannot find where this program is, to run %s: %v", fullName, err)
+	}
+	name := fullName
+	if runtime.GOOS == "windows" {
+		name += ".exe"
+	}
+	dir := filepath.Dir(self)
+	beside := filepath.Join(dir, name)
+	libexec := filepath.Join(filepath.Dir(dir), "libexec", "git-credential-ghapp", name)
+	for _, p := range []string{beside, libexec} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			continue
+		}
+		if !fi.Mode().IsRegular() || (runtime.GOOS != "windows" && fi.Mode().Perm()&0o111 == 0) {
+			return "", fmt.Errorf("%s is not an executable file: reinstall git-credential-ghapp (./install.sh)", p)
+		}
+		return p, nil
+	}
+	return "", fmt.Errorf("the full helper %s is missing (looked in %s and %s): reinstall git-credential-ghapp (./install.sh)", name, dir, filepath.Dir(libexec))
+}

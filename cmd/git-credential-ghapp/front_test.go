@@ -1,0 +1,251 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/git-credential-ghapp/git-credential-ghapp/cache"
+	"github.com/git-credential-ghapp/git-credential-ghapp/internal/route"
+)
+
+// heavy matches the packages that belong in the full helper only: the network and TLS stack, JWT,
+// the OS keyring (D-Bus) and cloud SDKs. The pre-stop hook checks the same expression.
+var heavy = regexp.MustCompile(`^(net/http|crypto/tls|crypto/x509)$|golang-jwt|godbus|go-keyring|aws-sdk|cloud.google.com|Azure`)
+
+// TestFrontStaysLight fails the build when the front links what only the full helper may link:
+// that code's package initialisation and page faults would be paid by every cached get.
+func TestFrontStaysLight(t *testing.T) {
+	for _, goos := range []string{"linux", "darwin", "windows"} {
+		cmd := exec.Command("go", "list", "-deps", ".")
+		cmd.Env = append(os.Environ(), "GOOS="+goos, "CGO_ENABLED=0")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("go list -deps (%s): %v", goos, err)
+		}
+		for _, pkg := range strings.Fields(string(out)) {
+			if heavy.MatchString(pkg) {
+				t.Errorf("the front links %s on %s: move what needs it to git-credential-ghapp-full", pkg, goos)
+			}
+		}
+	}
+}
+
+// pair is a scratch installation: the front built into bin/, and whatever the test puts beside it
+// as the full helper.
+type pair struct {
+	dir, front, run string
+}
+
+var (
+	buildDir    string // removed when the tests end
+	frontBinary string // built once, into buildDir
+)
+
+func TestMain(m *testing.M) {
+	var err error
+	if buildDir, err = os.MkdirTemp("", "ghapp-front-"); err != nil {
+		panic(err)
+	}
+	code := m.Run()
+	os.RemoveAll(buildDir)
+	os.Exit(code)
+}
+
+func newPair(t *testing.T) *pair {
+	t.Helper()
+	if runtime.GOOS == "windows" {
+		t.Skip("the hand-over tests use a shell script as the full helper")
+	}
+	if frontBinary == "" {
+		out := filepath.Join(buildDir, "git-credential-ghapp")
+		if b, err := exec.Command("go", "build", "-o", out, ".").CombinedOutput(); err != nil {
+			t.Fatalf("go build: %v\n%s", err, b)
+		}
+		frontBinary = out
+	}
+	dir := t.TempDir()
+	p := &pair{dir: dir, front: filepath.Join(dir, "bin", "git-credential-ghapp"), run: filepath.Join(dir, "run")}
+	for _, d := range []string{filepath.Dir(p.front), p.run} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data, err := os.ReadFile(frontBinary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p.front, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// stubFull installs at path a full helper that records its arguments and standard input.
+func (p *pair) stubFull(t *testing.T, path string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	script := "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$STUB_OUT.args\"\ncat > \"$STUB_OUT.stdin\"\necho 'from the full helper' >&2\nexit 3\n"
+	if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (p *pair) runFront(t *testing.T, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(p.front, args...)
+	cmd.Env = append(os.Environ(), "XDG_RUNTIME_DIR="+p.run, "STUB_OUT="+filepath.Join(p.dir, "stub"), "GHAPP_TRACE=", "GHAPP_APP_ID=", "GHAPP_HOSTNAME=", "GHAPP_INSTALLATION_ID=")
+	cmd.Stdin = strings.NewReader(stdin)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	code = 0
+	if x, ok := err.(*exec.ExitError); ok {
+		code = x.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return o.String(), e.String(), code
+}
+
+// cacheToken puts a token for acme/app of app 1, installation 7, on github.com in p's cache.
+func (p *pair) cacheToken(t *testing.T, token string, life time.Duration) {
+	t.Helper()
+	store, err := cache.Open(filepath.Join(p.run, cache.DirName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := route.Route{Host: "github.com", AppID: "1", InstallationID: 7}
+	now := time.Now()
+	if err := store.Put(&cache.Entry{Key: r.Key(7, []string{"app"}), Token: token, ExpiresAt: now.Add(life), CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+const getApp = "protocol=https\nhost=github.com\npath=acme/app.git\n\n"
+
+// A cached token is answered by the front alone: there is no full helper to run here.
+func TestFrontAnswersAHit(t *testing.T) {
+	p := newPair(t)
+	p.cacheToken(t, "ghs_cached", time.Hour)
+	out, errOut, code := p.runFront(t, getApp, "--app-id", "1", "--installation-id", "7", "get")
+	if code != 0 || errOut != "" || !strings.Contains(out, "password=ghs_cached\n") || !strings.Contains(out, "username=x-access-token\n") {
+		t.Fatalf("exit %d, stdout %q, stderr %q; want the cached token", code, out, errOut)
+	}
+	// Flags after the operation count as before it (issue 9 item 22).
+	out, _, code = p.runFront(t, getApp, "get", "--app-id", "1", "--installation-id", "7")
+	if code != 0 || !strings.Contains(out, "password=ghs_cached\n") {
+		t.Fatalf("get --app-id ...: exit %d, stdout %q; want the cached token", code, out)
+	}
+	// A request for another host is answered (with nothing) by the front too.
+	out, errOut, code = p.runFront(t, "protocol=https\nhost=example.com\n\n", "--app-id", "1", "get")
+	if code != 0 || out != "" || errOut != "" {
+		t.Fatalf("another host: exit %d, stdout %q, stderr %q; want nothing", code, out, errOut)
+	}
+}
+
+// Without the full helper, a miss fails with one line that says what to do.
+func TestFrontMissingFullHelper(t *testing.T) {
+	p := newPair(t)
+	p.cacheToken(t, "ghs_expiring", 5*time.Minute) // less than the default 10m minimum: a miss
+	out, errOut, code := p.runFront(t, getApp, "--app-id", "1", "--installation-id", "7", "get")
+	want := "git-credential-ghapp: the full helper git-credential-ghapp-full is missing (looked in " + filepath.Dir(p.front) + " and " + filepath.Join(p.dir, "libexec", "git-credential-ghapp") + "): reinstall git-credential-ghapp (./install.sh)\n"
+	if code != 1 || out != "" || errOut != want {
+		t.Fatalf("exit %d, stdout %q, stderr %q; want exit 1 and %q", code, out, errOut, want)
+	}
+	full := filepath.Join(filepath.Dir(p.front), fullName)
+	if err := os.WriteFile(full, []byte("#!/bin/sh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code = p.runFront(t, getApp, "--app-id", "1", "version")
+	if want := "git-credential-ghapp: " + full + " is not an executable file: reinstall git-credential-ghapp (./install.sh)\n"; code != 1 || errOut != want {
+		t.Fatalf("exit %d, stderr %q; want %q", code, errOut, want)
+	}
+}
+
+// What the front does not answer goes to the full helper with the same arguments, and the
+// request it has read as standard input, never in argv; the full helper's exit code is the
+// front's. It is found next to the front's resolved path (through a symbolic link) or in
+// ../libexec/git-credential-ghapp/.
+func TestFrontHandsOver(t *testing.T) {
+	for _, where := range []string{"beside", "libexec"} {
+		t.Run(where, func(t *testing.T) {
+			p := newPair(t)
+			full := filepath.Join(filepath.Dir(p.front), fullName)
+			if where == "libexec" {
+				full = filepath.Join(p.dir, "libexec", "git-credential-ghapp", fullName)
+			}
+			p.stubFull(t, full)
+			link := filepath.Join(t.TempDir(), "git-credential-ghapp")
+			if err := os.Symlink(p.front, link); err != nil {
+				t.Fatal(err)
+			}
+			p.front = link
+			// An erase the cache cannot take (the cache directory is open to others) carries a token.
+			if err := os.MkdirAll(filepath.Join(p.run, cache.DirName), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(filepath.Join(p.run, cache.DirName), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			erase := "protocol=https\nhost=github.com\npath=acme/app.git\nusername=x-access-token\npassword=ghs_secret\n\n"
+			_, errOut, code := p.runFront(t, erase, "--app-id", "1", "erase")
+			if code != 3 || errOut != "from the full helper\n" {
+				t.Fatalf("exit %d, stderr %q; want the full helper's exit 3 and its stderr", code, errOut)
+			}
+			args, _ := os.ReadFile(filepath.Join(p.dir, "stub.args"))
+			stdin, _ := os.ReadFile(filepath.Join(p.dir, "stub.stdin"))
+			if string(args) != "--app-id\n1\nerase\n" || string(stdin) != erase {
+				t.Fatalf("the full helper got args %q and stdin %q; want the same args and the request", args, stdin)
+			}
+			// A command for people is handed over without reading stdin.
+			_, _, code = p.runFront(t, "left for the command", "status", "--json")
+			args, _ = os.ReadFile(filepath.Join(p.dir, "stub.args"))
+			stdin, _ = os.ReadFile(filepath.Join(p.dir, "stub.stdin"))
+			if code != 3 || string(args) != "status\n--json\n" || string(stdin) != "left for the command" {
+				t.Fatalf("exit %d, args %q, stdin %q", code, args, stdin)
+			}
+		})
+	}
+}
+
+// While another process holds the token's lock (it is minting), the front waits for it and then
+// answers from the cache, without the full helper (there is none here). A front that did not wait
+// would run the missing full helper and fail; one that waits passes however the processes race.
+func TestFrontWaitsForAnotherMint(t *testing.T) {
+	p := newPair(t)
+	store, err := cache.Open(filepath.Join(p.run, cache.DirName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := route.Route{Host: "github.com", AppID: "1", InstallationID: 7}
+	unlock, err := store.Lock(context.Background(), r.Key(7, []string{"app"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		out, errOut string
+		code        int
+	}
+	done := make(chan result, 1)
+	go func() {
+		out, errOut, code := p.runFront(t, getApp, "--app-id", "1", "--installation-id", "7", "get")
+		done <- result{out, errOut, code}
+	}()
+	time.Sleep(200 * time.Millisecond) // give the front time to reach the lock (not needed to pass)
+	p.cacheToken(t, "ghs_minted_meanwhile", time.Hour)
+	unlock()
+	res := <-done
+	if res.code != 0 || !strings.Contains(res.out, "password=ghs_minted_meanwhile\n") {
+		t.Fatalf("exit %d, stdout %q, stderr %q; want the token the other process minted", res.code, res.out, res.errOut)
+	}
+}

@@ -1,0 +1,305 @@
+// Package options reads the global options of git-credential-ghapp (flags before the command,
+// each with an environment variable) for both binaries: the front that git starts for every
+// request, and the full helper. It links nothing heavy (no network, no TLS, no key handling), so
+// that the front stays cheap to start.
+//
+// Every option is one row of the table All: adding an option is adding a row (and, when the
+// value needs a new type, a field of Options).
+package options
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/git-credential-ghapp/git-credential-ghapp/cache"
+	"github.com/git-credential-ghapp/git-credential-ghapp/internal/redact"
+	"github.com/git-credential-ghapp/git-credential-ghapp/internal/route"
+)
+
+// Options are the settings shared by every command; a flag wins over its variable.
+type Options struct {
+	AppID          string
+	KeyFile        string
+	KeyPEM         string // GHAPP_PRIVATE_KEY: the PEM itself (no flag: keys never go in argv)
+	Signer         string // --signer, GHAPP_SIGNER: a key store URI; when set, no key is read
+	Hostname       string
+	APIURL         string // "" when neither --api-url nor GHAPP_API_URL applies: derive it from Hostname
+	Owner          string
+	InstallationID int64
+	Permissions    map[string]string
+	Scope          route.Scope
+	MinLifetime    time.Duration
+	CacheDir       string
+	AuditLog       string // --audit-log, GHAPP_AUDIT_LOG: "" = no audit log
+	Trace          bool
+
+	// Flags are the arguments these options were parsed from, for commands that take more.
+	Flags []string
+	// Notes are decisions about the options worth a trace line, such as an ignored variable.
+	Notes []string
+}
+
+// Option is one global option: its flag (without dashes; "" for a variable alone), its
+// environment variable, the name of its value (for a variable alone: the value to set, if one
+// is fixed) and a line of help, and how a value is applied.
+// as is how the user wrote the option ("--hostname", "-hostname" or "GHAPP_HOSTNAME"), for
+// messages.
+type Option struct {
+	Flag, Env, Arg, Help string
+	set                  func(o *Options, value, as string) error
+}
+
+// All lists the global options in the order --help shows them.
+var All = []Option{
+	{"app-id", "GHAPP_APP_ID", "ID", "the App ID or Client ID", func(o *Options, v, _ string) error {
+		o.AppID = v
+		return nil
+	}},
+	{"key-file", "GHAPP_PRIVATE_KEY_FILE", "PATH", "the app's private key (PEM)", func(o *Options, v, _ string) error {
+		o.KeyFile = v // a leading ~ is expanded in Parse
+		return nil
+	}},
+	{"", "GHAPP_PRIVATE_KEY", "", "the PEM itself (also with \\n escapes, or base64)", nil}, // read raw in Parse
+	{"signer", "GHAPP_SIGNER", "URI", "sign in a key store instead: awskms:///KEY, ssh-agent:, ... (then no key is read)", func(o *Options, v, _ string) error {
+		o.Signer = v
+		return nil
+	}},
+	{"hostname", "GHAPP_HOSTNAME", "HOST", "the git host served (default github.com)", func(o *Options, v, as string) error {
+		o.Hostname = strings.ToLower(v)
+		if o.Hostname == "" {
+			o.Hostname = "github.com"
+		}
+		if strings.ContainsAny(o.Hostname, "/@ \t") {
+			return fmt.Errorf("%s %s is not a host name (write it without https:// or a path)", as, redact.Shown(o.Hostname))
+		}
+		return nil
+	}},
+	{"api-url", "GHAPP_API_URL", "URL", "REST base (default derived from the host)", func(o *Options, v, as string) error {
+		o.APIURL = strings.TrimRight(v, "/")
+		if o.APIURL != "" && !strings.HasPrefix(o.APIURL, "https://") {
+			return fmt.Errorf("%s %s must start with https://", as, redact.Shown(o.APIURL))
+		}
+		if u, err := url.Parse(o.APIURL); o.APIURL != "" && (err != nil || u.User != nil) {
+			return fmt.Errorf("%s %s must be a URL without a user name or password", as, redact.Shown(o.APIURL))
+		}
+		return nil
+	}},
+	{"owner", "GHAPP_OWNER", "NAME", "account to use when the request names no repository", func(o *Options, v, _ string) error {
+		o.Owner = v
+		return nil
+	}},
+	{"installation-id", "GHAPP_INSTALLATION_ID", "N", "skip installation discovery", func(o *Options, v, as string) error {
+		if v == "" {
+			return nil
+		}
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id <= 0 {
+			return fmt.Errorf("%s %s is not a positive number", as, redact.Shown(v))
+		}
+		o.InstallationID = id
+		return nil
+	}},
+	{"permissions", "GHAPP_PERMISSIONS", "LIST", "narrow the token, e.g. contents:read,metadata:read", func(o *Options, v, _ string) (err error) {
+		o.Permissions, err = route.ParsePermissions(v)
+		return err
+	}},
+	{"scope", "GHAPP_SCOPE", "repo|installation", "repo: one repository (default when named); installation: all", func(o *Options, v, _ string) (err error) {
+		o.Scope, err = route.ParseScope(v)
+		return err
+	}},
+	{"min-lifetime", "GHAPP_MIN_LIFETIME", "DURATION", "reuse a cached token only with this much life left (default 10m)", func(o *Options, v, as string) error {
+		if v == "" {
+			return nil
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > time.Hour {
+			return fmt.Errorf("%s %s must be a duration between 0s and 1h, e.g. 10m", as, redact.Shown(v))
+		}
+		o.MinLifetime = d
+		return nil
+	}},
+	{"audit-log", "GHAPP_AUDIT_LOG", "FILE", "append a JSON line per mint, reuse, erase, revoke (never the token)", func(o *Options, v, _ string) error {
+		o.AuditLog = v // a leading ~ is expanded in Parse
+		return nil
+	}},
+	{"", "GHAPP_TRACE", "1", "log requests and decisions to stderr, secrets redacted", func(o *Options, v, _ string) error {
+		o.Trace = truthy(v)
+		return nil
+	}},
+}
+
+// ErrVersion is returned by Parse for --version: the caller prints the version.
+var ErrVersion = errors.New("version asked")
+
+// FlagNames returns the names of the global flags, without dashes.
+func FlagNames() []string {
+	var names []string
+	for _, opt := range All {
+		if opt.Flag != "" {
+			names = append(names, opt.Flag)
+		}
+	}
+	return names
+}
+
+// Usage returns the lines of --help that describe the global options.
+func Usage() string {
+	var b strings.Builder
+	for _, opt := range All {
+		left, env := "", opt.Env
+		if opt.Flag != "" {
+			left = "--" + opt.Flag + " " + opt.Arg
+		} else if opt.Arg != "" {
+			env += "=" + opt.Arg // a variable alone that takes a fixed value
+		}
+		fmt.Fprintf(&b, "  %-24s %-23s %s\n", left, env, opt.Help)
+	}
+	return b.String()
+}
+
+// Parse reads the global flags at the start of args (they stop at the first argument that is
+// not a flag, the command, or after "--") and fills what they leave unset from getenv. It
+// returns the options and the arguments from the command on. A flag is written -name or
+// --name, with its value after '=' or as the next argument. For -h, --help it returns
+// flag.ErrHelp, for --version ErrVersion; an error's text names an option as the user wrote it.
+func Parse(args []string, getenv func(string) string) (*Options, []string, error) {
+	given := map[string]string{} // flag name -> value
+	as := map[string]string{}    // flag name -> how it was written
+	i, end := 0, 0               // end: where the flags end, without a "--"
+	for ; i < len(args); i, end = i+1, i+1 {
+		a := args[i]
+		if a == "--" {
+			i++
+			break
+		}
+		if len(a) < 2 || a[0] != '-' {
+			break
+		}
+		dashes := "-"
+		if strings.HasPrefix(a, "--") {
+			dashes = "--"
+		}
+		name, value, hasValue := strings.Cut(a[len(dashes):], "=")
+		switch name {
+		case "h", "help":
+			return nil, nil, flag.ErrHelp
+		case "version":
+			return nil, nil, ErrVersion
+		}
+		if !isFlag(name) {
+			return nil, nil, fmt.Errorf("flag provided but not defined: %s", shownFlag(dashes+name))
+		}
+		if !hasValue {
+			if i+1 >= len(args) {
+				return nil, nil, fmt.Errorf("flag needs an argument: %s", shownFlag(dashes+name))
+			}
+			i++
+			value = args[i]
+		}
+		given[name], as[name] = value, dashes+name
+	}
+	o := &Options{KeyPEM: getenv("GHAPP_PRIVATE_KEY"), Hostname: "github.com", Flags: args[:end]}
+	for _, opt := range All {
+		if opt.set == nil {
+			continue
+		}
+		v, name := given[opt.Flag], as[opt.Flag]
+		if name == "" || v == "" {
+			v, name = strings.TrimSpace(getenv(opt.Env)), opt.Env
+		}
+		if err := opt.set(o, v, name); err != nil {
+			return nil, nil, err
+		}
+	}
+	// The JWT must go only to the API that the helper's own line names or derives. A
+	// GHAPP_API_URL exported for another host (a shell set up for GitHub Enterprise, say) must
+	// not take over a helper whose line names the host, or names none and so means github.com:
+	// it counts only when the host came from the environment too (GHAPP_HOSTNAME), or when it is
+	// on the host served (https://HOST/api/v3, https://api.HOST).
+	hostFrom := as["hostname"]
+	if given["hostname"] == "" {
+		hostFrom = "GHAPP_HOSTNAME"
+		if strings.TrimSpace(getenv("GHAPP_HOSTNAME")) == "" {
+			hostFrom = "the default"
+		}
+	}
+	if given["api-url"] == "" && o.APIURL != "" && hostFrom != "GHAPP_HOSTNAME" && !onHost(o.APIURL, o.Hostname) {
+		o.Notes = append(o.Notes, fmt.Sprintf("ignoring GHAPP_API_URL: it is not on %s, the host from %s (set GHAPP_HOSTNAME with it, or pass --api-url)", o.Hostname, hostFrom))
+		o.APIURL = ""
+	}
+	o.KeyFile = ExpandHome(o.KeyFile, getenv)
+	o.AuditLog = ExpandHome(o.AuditLog, getenv)
+	o.CacheDir = cache.DefaultDir()
+	return o, args[i:], nil
+}
+
+// Extend returns the options parsed from the flags o came from followed by more (global flags
+// given after the command's name): a later flag wins and each is checked as before. It returns
+// what follows the flags in more.
+func (o *Options) Extend(more []string, getenv func(string) string) (*Options, []string, error) {
+	return Parse(append(o.Flags[:len(o.Flags):len(o.Flags)], more...), getenv)
+}
+
+// Route returns the route these options describe: what decides a request's cache key.
+func (o *Options) Route() *route.Route {
+	return &route.Route{Host: o.Hostname, AppID: o.AppID, InstallationID: o.InstallationID, Owner: o.Owner,
+		Scope: o.Scope, Permissions: o.Permissions, MinLifetime: o.MinLifetime}
+}
+
+// onHost reports whether the API base rawURL is on host: https://HOST/... or https://api.HOST/...
+func onHost(rawURL, host string) bool {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return false
+	}
+	h := strings.ToLower(u.Host)
+	return h == host || h == "api."+host
+}
+
+func isFlag(name string) bool {
+	for _, opt := range All {
+		if opt.Flag != "" && opt.Flag == name {
+			return true
+		}
+	}
+	return false
+}
+
+func truthy(s string) bool {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "0", "false", "no", "off":
+		return false
+	}
+	return true
+}
+
+// ExpandHome turns a leading "~/" into the home directory, for paths that come from the
+// environment rather than a shell.
+func ExpandHome(p string, getenv func(string) string) string {
+	if p == "~" || strings.HasPrefix(p, "~/") || strings.HasPrefix(p, `~\`) {
+		home := getenv("HOME")
+		if home == "" {
+			home, _ = os.UserHomeDir()
+		}
+		if home != "" {
+			return filepath.Join(home, p[1:])
+		}
+	}
+	return p
+}
+
+// shownFlag returns a flag as an error may name it: as typed, unless it looks like a secret (a
+// PEM pasted where a flag belongs starts with dashes too).
+func shownFlag(f string) string {
+	if redact.LooksLikeKey(f) {
+		return redact.Shown(f)
+	}
+	return f
+}
