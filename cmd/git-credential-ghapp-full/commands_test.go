@@ -52,6 +52,20 @@ func newInProcessWorld(t *testing.T) *inProcessWorld {
 		t.Setenv(k, v)
 	}
 	t.Setenv("GHAPP_HOSTNAME", "") // these tests name the host with --hostname
+	// setup runs in this process: git-credential-ghapp on PATH is this program, so that setup
+	// writes the bare name as it does for an installed pair.
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "self-bin")
+	if err := os.Mkdir(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(self, filepath.Join(bin, "git-credential-ghapp")); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
 	return &inProcessWorld{srv: w.srv, app: w.apps["ci-bot"], appID: vars["APP_ID"], pem: filepath.Join(dir, "app.pem"), dir: dir, global: vars["GIT_CONFIG_GLOBAL"]}
 }
 

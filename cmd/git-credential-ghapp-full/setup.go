@@ -377,13 +377,18 @@ func helperProgram() (program string, onPath bool) {
 		self = resolved
 	}
 	if base := strings.TrimSuffix(filepath.Base(self), ".exe"); base != "git-credential-ghapp" {
-		// Not the program git runs (a build under another name): the one beside it, if any.
-		front := filepath.Join(filepath.Dir(self), "git-credential-ghapp")
+		// Not the program git runs (the full helper, or a build under another name): the front,
+		// beside it (go install) or in the bin/ above libexec/git-credential-ghapp/ (install.sh).
+		name := "git-credential-ghapp"
 		if runtime.GOOS == "windows" {
-			front += ".exe"
+			name += ".exe"
 		}
-		if _, err := os.Stat(front); err == nil {
-			self = front
+		dir := filepath.Dir(self)
+		for _, front := range []string{filepath.Join(dir, name), filepath.Join(dir, "..", "..", "bin", name)} {
+			if fi, err := os.Stat(front); err == nil && fi.Mode().IsRegular() {
+				self = filepath.Clean(front)
+				break
+			}
 		}
 	}
 	found, err := exec.LookPath("git-credential-ghapp")

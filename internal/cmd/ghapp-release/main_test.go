@@ -88,10 +88,17 @@ func TestReproducible(t *testing.T) {
 	if _, ok := entries[bin]; !ok {
 		t.Fatalf("%s has no %s; it has %v", names[1], bin, keys(entries))
 	}
+	// The front hands "version" to the full helper beside it, as the archive lays them out.
 	dir := t.TempDir()
 	exe := filepath.Join(dir, filepath.Base(bin))
-	if err := os.WriteFile(exe, entries[bin], 0o755); err != nil {
-		t.Fatal(err)
+	full := top + "/bin/git-credential-ghapp-full" + strings.TrimPrefix(bin, top+"/bin/git-credential-ghapp")
+	if _, ok := entries[full]; !ok {
+		t.Fatalf("%s has no %s; it has %v", names[1], full, keys(entries))
+	}
+	for name, data := range map[string][]byte{exe: entries[bin], filepath.Join(dir, filepath.Base(full)): entries[full]} {
+		if err := os.WriteFile(name, data, 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 	out, err := exec.Command(exe, "version").CombinedOutput()
 	if err != nil || !strings.HasPrefix(string(out), "git-credential-ghapp v9.8.7-test ") {
