@@ -492,6 +492,10 @@ func explainMintRefusal(apiErr *APIError, installationID int64, req TokenRequest
 	switch {
 	case repos != "" && (strings.Contains(msg, "not accessible to the parent installation") ||
 		strings.Contains(msg, "repositor") && strings.Contains(msg, "does not exist")):
+		if len(names) > 1 {
+			return explain(apiErr, "GitHub would not grant a token for repositories %s: installation %d cannot access at least one of them "+
+				"(not selected for the app, or it does not exist) (GitHub: %s)", repos, installationID, apiErr.Message)
+		}
 		return explain(apiErr, "GitHub would not grant a token for repository %s: installation %d cannot access it "+
 			"(not selected for the app, or it does not exist) (GitHub: %s)", repos, installationID, apiErr.Message)
 	case perms != "" && strings.Contains(msg, "permission") && strings.Contains(msg, "not granted"):

@@ -14,10 +14,12 @@ import (
 	"github.com/git-credential-ghapp/git-credential-ghapp/internal/broker"
 )
 
-const tokenUsage = `usage: git-credential-ghapp [OPTIONS] token [OWNER/REPO | URL] [--json]
+const tokenUsage = `usage: git-credential-ghapp [OPTIONS] token [OWNER/REPO | URL]... [--json]
 
 Prints an installation access token, found and scoped exactly as for git's requests: for the
-repository named (a token for it alone, unless --scope installation). A token for a whole
+repository named (a token for it alone, unless --scope installation). Several repositories of
+one account (token OWNER/A OWNER/B ..., at most 500: GitHub's limit) get one token that covers
+exactly them, cached under that set. A token for a whole
 installation (OWNER alone, or nothing named: --owner's installation or the app's only one) is
 given only with --scope installation. A cached token is reused while it has at least
 --min-lifetime left. The token alone goes to stdout, followed by a newline.
@@ -33,6 +35,7 @@ installed on the repository).
 
 Examples:
   GH_TOKEN=$(git-credential-ghapp --app-id 123 token acme/app) gh pr list --repo acme/app
+  git-credential-ghapp --app-id 123 token acme/app acme/lib --json | jq -r .repositories[]
   git-credential-ghapp token --app-id 123 --permissions contents:read https://github.com/acme/app.git
   git-credential-ghapp --app-id 123 token acme/app --json | jq -r .expires_at
 ` + globalsNote
@@ -56,16 +59,29 @@ func runToken(ctx context.Context, e *env, o *options, args []string) int {
 	if !ok {
 		return code
 	}
-	if tooManyOperands(e, "token", operands, 1) {
-		return exitUsage
-	}
 	var target broker.Target
-	if len(operands) == 1 {
-		var err error
-		if target, err = parseTokenTarget(operands[0], o.Hostname); err != nil {
+	var repos []string // several repositories of target.Owner, for one token; nil for one
+	for i, op := range operands {
+		t, err := parseTokenTarget(op, o.Hostname)
+		if err != nil {
 			e.errorf("token: %v", err)
 			return exitUsage
 		}
+		if i == 0 {
+			target = t
+		}
+		if len(operands) == 1 {
+			break
+		}
+		if t.Repo == "" {
+			e.errorf("token: %s names an account, not a repository: a token for several repositories names each (token OWNER/REPO OWNER/REPO ...)", appauth.Shown(op))
+			return exitUsage
+		}
+		if !strings.EqualFold(t.Owner, target.Owner) {
+			e.errorf("token: %s and %s are in different accounts: one token covers repositories of one account (one installation); ask for one token per account", target, t)
+			return exitUsage
+		}
+		repos = append(repos, t.Repo)
 	}
 	o, err := withConfiguredApp(e, o)
 	if err != nil {
@@ -93,7 +109,7 @@ func runToken(ctx context.Context, e *env, o *options, args []string) int {
 	}
 	ctx, cancel := context.WithTimeout(ctx, requestDeadline)
 	defer cancel()
-	entry, err := b.Token(ctx, target)
+	entry, err := b.TokenFor(ctx, target, repos)
 	var several *appauth.SeveralInstallationsError
 	if errors.As(err, &several) {
 		// git's configuration plays no part here: name the account.

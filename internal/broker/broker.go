@@ -211,9 +211,21 @@ func byID(key cache.Key, id int64) cache.Key {
 // MinLifetime left, otherwise freshly minted. Of concurrent callers (in any process) asking for
 // the same scope, one mints and the others wait for its token, until ctx is done.
 func (b *Broker) Token(ctx context.Context, t Target) (*cache.Entry, error) {
-	repos, err := b.route().Repositories(t)
+	return b.TokenFor(ctx, t, nil)
+}
+
+// TokenFor is Token for one token covering every repository in repos together: names under
+// t.Owner, t.Repo among them (the installation of several is found through t.Owner). The token is minted for,
+// and cached under, exactly that set (see route.RepositorySet); nil repos is Token(ctx, t).
+func (b *Broker) TokenFor(ctx context.Context, t Target, repos []string) (*cache.Entry, error) {
+	repos, err := b.route().RepositorySet(t, repos)
 	if err != nil {
 		return nil, err
+	}
+	if len(repos) > 1 {
+		// An app has one installation per account: find it through the account, so that the
+		// set's order plays no part and one cached answer serves every set of that account.
+		t = Target{Owner: t.Owner}
 	}
 	id, fromCache, moved, release, err := b.installation(ctx, t, true)
 	defer release()

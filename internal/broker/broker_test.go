@@ -260,3 +260,64 @@ func TestGetAndErase(t *testing.T) {
 		t.Fatalf("after erase Get = %v, %v; want a fresh token", c2, err)
 	}
 }
+
+// One token for several repositories: minted for exactly that set, and cached under it. It is
+// never handed out for a subset or a superset, nor a subset's token for the set.
+func TestTokenForRepositorySet(t *testing.T) {
+	f := newFixture(t)
+	if err := f.srv.AddRepo("acme/tools"); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	acme := Target{Owner: "acme", Repo: "app"}
+	lastMint := func() []string {
+		m := f.srv.Mints()
+		return m[len(m)-1].Repositories
+	}
+	set, err := f.broker().TokenFor(ctx, acme, []string{"app", "lib"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := lastMint(); !reflect.DeepEqual(got, []string{"app", "lib"}) {
+		t.Fatalf("mint asked for %v; want [app lib]", got)
+	}
+	if !reflect.DeepEqual(set.Repositories, []string{"acme/app", "acme/lib"}) {
+		t.Fatalf("token covers %v", set.Repositories)
+	}
+
+	// The same set, reordered and in other case, from a new process: the cache, no client.
+	cached := f.broker(func(b *Broker) {
+		b.API = func() (*appauth.Client, error) { return nil, errors.New("the cached path must not build a client") }
+	})
+	if e, err := cached.TokenFor(ctx, Target{Owner: "ACME", Repo: "lib"}, []string{"lib", "App"}); err != nil || e.Token != set.Token {
+		t.Fatalf("reordered set: %v, %v; want the cached token", e, err)
+	}
+
+	mints := len(f.srv.Mints())
+	for _, c := range []struct {
+		names []string
+		want  []string
+	}{
+		{nil, []string{"app"}},                                             // token acme/app
+		{[]string{"app"}, []string{"app"}},                                 // the same scope: cached now
+		{[]string{"app", "lib", "tools"}, []string{"app", "lib", "tools"}}, // a superset
+	} {
+		e, err := f.broker().TokenFor(ctx, acme, c.names)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Token == set.Token {
+			t.Errorf("%v got the {app,lib} token", c.names)
+		}
+		if got := lastMint(); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%v: mint asked for %v; want %v", c.names, got, c.want)
+		}
+	}
+	if n := len(f.srv.Mints()) - mints; n != 2 {
+		t.Errorf("%d mints for {app}, {app} again, {app,lib,tools}; want 2", n)
+	}
+	// The {app} token is cached now; {app,lib} still gets its own.
+	if e, err := cached.TokenFor(ctx, acme, []string{"app", "lib"}); err != nil || e.Token != set.Token {
+		t.Fatalf("{app,lib} after {app}: %v, %v; want the set's token", e, err)
+	}
+}

@@ -170,6 +170,37 @@ func (r *Route) Repositories(t Target) ([]string, error) {
 	return []string{t.Repo}, nil // as git names it; the cache key ignores case
 }
 
+// MaxRepositories is how many repositories one token can be asked for by name: GitHub's limit
+// for POST /app/installations/{installation_id}/access_tokens ("Up to 500 repositories can be
+// listed in this manner": github/docs, src/rest/data/fpt-2022-11-28/apps.json).
+const MaxRepositories = 500
+
+// RepositorySet returns the repository set a token for t and names must cover (nil = all):
+// names are repositories under t.Owner that the token must cover together (t.Repo among them);
+// with no names it is Repositories(t). Names are kept as given, the first spelling of each
+// (the cache key ignores case), so that a token for {app,lib} is cached under exactly that set.
+// More than MaxRepositories names is an error, as is a name that cannot be a repository.
+func (r *Route) RepositorySet(t Target, names []string) ([]string, error) {
+	if len(names) == 0 || r.Scope == ScopeInstallation {
+		return r.Repositories(t)
+	}
+	var set []string
+	seen := make(map[string]bool, len(names))
+	for _, n := range names {
+		if !validName(n, true) {
+			return nil, fmt.Errorf("%s is not a GitHub repository name", redact.Shown(truncate(n)))
+		}
+		if k := strings.ToLower(n); !seen[k] {
+			seen[k] = true
+			set = append(set, n)
+		}
+	}
+	if len(set) > MaxRepositories {
+		return nil, fmt.Errorf("%d repositories named: GitHub mints a token for at most %d by name; ask for several tokens, or pass --scope installation for one that covers every repository of the installation", len(set), MaxRepositories)
+	}
+	return set, nil
+}
+
 // MappingTarget names the discovery question for t, as the cache stores its answer.
 func (r *Route) MappingTarget(t Target) (target, owner, repo string) {
 	switch {
