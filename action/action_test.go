@@ -479,8 +479,52 @@ func TestActionCheckoutHeader(t *testing.T) {
 	}
 }
 
-// TestActionInputErrors: a missing app id or key, several repositories, an unknown permission
-// level: one ::error:: line that says what to do, and a failed step.
+// TestActionRepositories: a repositories input listing several names (comma or newline
+// separated, as create-github-app-token reads it) gives ONE token output covering them all,
+// minted for exactly that set; later git steps still get a token per repository.
+func TestActionRepositories(t *testing.T) {
+	j := newJob(t)
+	j.inputs["REPOSITORIES"] = " app,\nlib\n,"
+	stdout, code := j.step("main.js", nil)
+	if code != 0 || strings.Contains(stdout, "::error::") {
+		t.Fatalf("main step failed (exit %d)", code)
+	}
+	token := parseFileCommands(t, j.files["OUTPUT"])["token"]
+	if !strings.HasPrefix(token, "ghs_") || !slices.Contains(masked(stdout), token) {
+		t.Fatalf("token output %q is not a masked installation token", token)
+	}
+	mints := j.srv.Mints()
+	if len(mints) != 1 || !slices.Equal(mints[0].Repositories, []string{"app", "lib"}) || mints[0].Permissions["contents"] != "read" {
+		t.Fatalf("mints = %+v, want one for app and lib together, with contents:read", mints)
+	}
+	// The output works for both repositories (git given the token alone, no helper).
+	for _, repo := range []string{"app", "lib"} {
+		u := "https://x-access-token:" + token + "@" + j.srv.Host + "/acme/" + repo + ".git"
+		if out, err := j.git(j.dir, nil, "ls-remote", u, "HEAD"); err != nil {
+			t.Errorf("ls-remote acme/%s with the token output: %v\n%s", repo, err, strings.ReplaceAll(out, token, "TOKEN"))
+		}
+	}
+	// A later git step gets a token of its own for the one repository it touches.
+	later := j.laterEnv()
+	if out, err := j.git(j.dir, later, "clone", "-q", "https://"+j.srv.Host+"/acme/lib.git", "lib"); err != nil {
+		t.Fatalf("git clone through the configured helper: %v\n%s", err, out)
+	}
+	mints = j.srv.Mints()
+	if len(mints) != 2 || !slices.Equal(mints[1].Repositories, []string{"lib"}) || mints[1].Permissions != nil {
+		t.Fatalf("mints = %+v, want a second one for lib alone, with the installation's permissions", mints)
+	}
+	if stdout, code := j.step("post.js", j.state()); code != 0 || strings.Contains(stdout, "::warning::") {
+		t.Fatalf("post step: exit %d", code)
+	}
+	for _, tk := range j.srv.Tokens() {
+		if !tk.Revoked {
+			t.Errorf("token for %v not revoked by the post step", tk.Repositories)
+		}
+	}
+}
+
+// TestActionInputErrors: a missing app id or key, a repository of another owner, an unknown
+// permission level: one ::error:: line that says what to do, and a failed step.
 func TestActionInputErrors(t *testing.T) {
 	j := newJob(t)
 	for name, c := range map[string]struct {
@@ -491,7 +535,6 @@ func TestActionInputErrors(t *testing.T) {
 		"no key":      {map[string]string{"PRIVATE-KEY": ""}, "::error::give private-key"},
 		"key+signer":  {map[string]string{"SIGNER": "ssh-agent:"}, "::error::give private-key or signer, not both"},
 		"bad level":   {map[string]string{"PERMISSION-ISSUES": "all"}, `::error::input permission-issues: "all" is not a permission level`},
-		"two repos":   {map[string]string{"REPOSITORIES": "app,lib"}, "::error::repositories: the token output covers one repository"},
 		"other owner": {map[string]string{"REPOSITORIES": "umbrella/app"}, "::error::repositories: umbrella/app is not a repository of acme"},
 		"not a key":   {map[string]string{"PRIVATE-KEY": "hunter2"}, "::error::private-key is not a PEM private key"},
 		"api url":     {map[string]string{"GITHUB-API-URL": "http://" + j.srv.Host + "/api/v3"}, "must start with https://"},

@@ -189,9 +189,6 @@ async function main() {
   if (rawKey.trim() && signer) throw new Error('give private-key or signer, not both');
   if (rawKey.trim()) runner.mask(rawKey);
   const { owner, repos } = scope();
-  if (repos.length > 1) {
-    throw new Error(`repositories: the token output covers one repository (or, with none listed, owner's installation), not ${repos.length}; git steps get a token for each repository they touch whatever is listed`);
-  }
   const perms = permissions();
   const skipRevoke = runner.booleanInput('skip-token-revoke', false);
   const apiURL = (runner.input('github-api-url') || process.env.GITHUB_API_URL || 'https://api.github.com').replace(/\/+$/, '');
@@ -232,13 +229,15 @@ async function main() {
     return r;
   };
 
-  // The token the outputs promise, cached in the job's cache like every token git will get.
-  const target = repos.length === 1 ? `${owner}/${repos[0]}` : owner;
+  // The token the outputs promise, cached in the job's cache like every token git will get: one
+  // token covering every repository listed (token OWNER/A OWNER/B ...), as
+  // create-github-app-token mints one for its whole list, or owner's installation.
+  const targets = repos.length > 0 ? repos.map((r) => `${owner}/${r}`) : [owner];
   // permission-* narrow this token, as they narrow create-github-app-token's; git's tokens carry
   // the installation's permissions for the one repository each covers (a clone needs contents,
   // whatever the token output is for).
-  const tr = helper(perms ? ['token', target, '--json', '--permissions', perms] : ['token', target, '--json']);
-  if (tr.status !== 0) throw new Error(`cannot get a token for ${target} (see the line above)`);
+  const tr = helper(['token', ...targets, '--json', ...(perms ? ['--permissions', perms] : [])]);
+  if (tr.status !== 0) throw new Error(`cannot get a token for ${targets.join(', ')} (see the line above)`);
   const tok = JSON.parse(tr.stdout);
   runner.mask(tok.token);
   runner.setOutput('token', tok.token);
