@@ -523,6 +523,30 @@ func TestActionRepositories(t *testing.T) {
 	}
 }
 
+// TestActionOwnerAlone: owner without repositories gives a token output for the owner's whole
+// installation, as create-github-app-token's does; git steps still get one per repository.
+func TestActionOwnerAlone(t *testing.T) {
+	j := newJob(t)
+	j.inputs["OWNER"] = "acme"
+	stdout, code := j.step("main.js", nil)
+	if code != 0 || strings.Contains(stdout, "::error::") {
+		t.Fatalf("main step failed (exit %d)", code)
+	}
+	if token := parseFileCommands(t, j.files["OUTPUT"])["token"]; !strings.HasPrefix(token, "ghs_") {
+		t.Fatalf("token output %q is not an installation token", token)
+	}
+	mints := j.srv.Mints()
+	if len(mints) != 1 || mints[0].Repositories != nil || mints[0].Permissions["contents"] != "read" {
+		t.Fatalf("mints = %+v, want one for the whole installation, with contents:read", mints)
+	}
+	if out, err := j.git(j.dir, j.laterEnv(), "ls-remote", "https://"+j.srv.Host+"/acme/lib.git", "HEAD"); err != nil {
+		t.Fatalf("git ls-remote through the configured helper: %v\n%s", err, out)
+	}
+	if mints = j.srv.Mints(); len(mints) != 2 || !slices.Equal(mints[1].Repositories, []string{"lib"}) {
+		t.Fatalf("mints = %+v, want a second one for lib alone", mints)
+	}
+}
+
 // TestActionInputErrors: a missing app id or key, a repository of another owner, an unknown
 // permission level: one ::error:: line that says what to do, and a failed step.
 func TestActionInputErrors(t *testing.T) {

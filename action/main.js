@@ -231,13 +231,14 @@ async function main() {
 
   // The token the outputs promise, cached in the job's cache like every token git will get: one
   // token covering every repository listed (token OWNER/A OWNER/B ...), as
-  // create-github-app-token mints one for its whole list, or owner's installation.
-  const targets = repos.length > 0 ? repos.map((r) => `${owner}/${r}`) : [owner];
+  // create-github-app-token mints one for its whole list, or owner's installation (which the
+  // helper gives only when asked by name: --scope installation).
+  const targets = repos.length > 0 ? repos.map((r) => `${owner}/${r}`) : [owner, '--scope', 'installation'];
   // permission-* narrow this token, as they narrow create-github-app-token's; git's tokens carry
   // the installation's permissions for the one repository each covers (a clone needs contents,
   // whatever the token output is for).
   const tr = helper(['token', ...targets, '--json', ...(perms ? ['--permissions', perms] : [])]);
-  if (tr.status !== 0) throw new Error(`cannot get a token for ${targets.join(', ')} (see the line above)`);
+  if (tr.status !== 0) throw new Error(`cannot get a token for ${repos.length > 0 ? targets.join(', ') : owner} (see the line above)`);
   const tok = JSON.parse(tr.stdout);
   runner.mask(tok.token);
   runner.setOutput('token', tok.token);
