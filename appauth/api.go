@@ -488,6 +488,10 @@ func explainMintRefusal(apiErr *APIError, installationID int64, req TokenRequest
 		names = append(names, "#"+strconv.FormatInt(id, 10))
 	}
 	repos := strings.Join(names, ", ")
+	if len(names) > 5 {
+		// A token may be asked for up to 500 repositories: name a few, and how many in all.
+		repos = fmt.Sprintf("%s, ... (%d in all)", strings.Join(names[:5], ", "), len(names))
+	}
 	perms := formatPermissions(req.Permissions)
 	switch {
 	case repos != "" && (strings.Contains(msg, "not accessible to the parent installation") ||
