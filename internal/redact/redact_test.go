@@ -26,10 +26,10 @@ func TestSecrets(t *testing.T) {
 	tok := "ghs_" + strings.Repeat("A1b2", 9)
 	for in, want := range map[string]string{
 		"open " + strings.TrimSpace(key) + ": no such file": "open [redacted key]: no such file",
-		"Authorization: Bearer " + jwt:   "Authorization: Bearer [redacted]",
-		"token=" + tok + " rejected":      "token=[redacted token] rejected",
-		"jwt " + jwt + " end":             "jwt [redacted JWT] end",
-		"nothing secret here":             "nothing secret here",
+		"Authorization: Bearer " + jwt:                      "Authorization: Bearer [redacted]",
+		"token=" + tok + " rejected":                        "token=[redacted token] rejected",
+		"jwt " + jwt + " end":                               "jwt [redacted JWT] end",
+		"nothing secret here":                               "nothing secret here",
 	} {
 		if got := Secrets(in); got != want {
 			t.Errorf("Secrets(%.40q...) = %q, want %q", in, got, want)
