@@ -63,17 +63,11 @@ func newBroker(e *env, o *options) (*broker.Broker, error) {
 		return nil, errNoAppID
 	}
 	b := &broker.Broker{
-		Host:           o.Hostname,
-		AppID:          o.AppID,
-		InstallationID: o.InstallationID,
-		Owner:          o.Owner,
-		Scope:          o.Scope,
-		Permissions:    o.Permissions,
-		MinLifetime:    o.MinLifetime,
-		CacheDir:       o.CacheDir,
-		API:            func() (*appauth.Client, error) { return newClient(e, o), nil },
-		Warn:           func(msg string) { e.errorf("warning: %s", msg) },
-		Audit:          auditLog(e, o),
+		Route:    *o.Route(),
+		CacheDir: o.CacheDir,
+		API:      func() (*appauth.Client, error) { return newClient(e, o), nil },
+		Warn:     func(msg string) { e.errorf("warning: %s", msg) },
+		Audit:    auditLog(e, o),
 	}
 	if o.Trace {
 		b.Trace = tracer(e)

@@ -19,18 +19,16 @@ import (
 	"github.com/git-credential-ghapp/git-credential-ghapp/cache"
 	"github.com/git-credential-ghapp/git-credential-ghapp/credential"
 	"github.com/git-credential-ghapp/git-credential-ghapp/internal/audit"
+	"github.com/git-credential-ghapp/git-credential-ghapp/internal/route"
 )
 
 // Broker hands out installation tokens for one app on one host.
 type Broker struct {
-	Host           string            // the git host served, e.g. "github.com"
-	AppID          string            // the App ID or Client ID
-	InstallationID int64             // when non-zero, every request uses this installation
-	Owner          string            // the account to use when a request names no repository
-	Scope          Scope             // how much a token covers
-	Permissions    map[string]string // narrows the token; nil = the installation's permissions
-	MinLifetime    time.Duration     // 0 = DefaultMinLifetime
-	CacheDir       string            // where tokens are kept; "" = no cache (every call mints)
+	// Route is the app, the host and the options that shape a token's scope: what decides a
+	// request's cache key and whether a cached token answers it (the same decision the front
+	// makes).
+	route.Route
+	CacheDir string // where tokens are kept; "" = no cache (every call mints)
 
 	// API returns the GitHub client; it is called only when the cache cannot answer, so that
 	// loading the key and setting up TLS stay off the cached path.
@@ -123,10 +121,10 @@ func (b *Broker) installation(ctx context.Context, t Target, lock bool) (id int6
 	if b.InstallationID != 0 {
 		return b.InstallationID, false, 0, release, nil
 	}
-	target, owner, repo := b.route().MappingTarget(t)
+	target, owner, repo := b.MappingTarget(t)
 	store := b.openCache()
 	if store != nil {
-		if id, ok := b.route().CachedInstallation(store, t, b.now()); ok {
+		if id, ok := b.CachedInstallation(store, t, b.now()); ok {
 			b.trace("installation %d for %s (cached)", id, target)
 			return id, true, 0, release, nil
 		}
@@ -142,7 +140,7 @@ func (b *Broker) installation(ctx context.Context, t Target, lock bool) (id int6
 				unlock = func() {}
 			}
 			release = unlock
-			if id, ok := b.route().CachedInstallation(store, t, b.now()); ok {
+			if id, ok := b.CachedInstallation(store, t, b.now()); ok {
 				b.trace("installation %d for %s (discovered by another process)", id, target)
 				return id, true, 0, release, nil
 			}
@@ -218,7 +216,7 @@ func (b *Broker) Token(ctx context.Context, t Target) (*cache.Entry, error) {
 // t.Owner, t.Repo among them (the installation of several is found through t.Owner). The token is minted for,
 // and cached under, exactly that set (see route.RepositorySet); nil repos is Token(ctx, t).
 func (b *Broker) TokenFor(ctx context.Context, t Target, repos []string) (*cache.Entry, error) {
-	repos, err := b.route().RepositorySet(t, repos)
+	repos, err := b.RepositorySet(t, repos)
 	if err != nil {
 		return nil, err
 	}
@@ -232,18 +230,18 @@ func (b *Broker) TokenFor(ctx context.Context, t Target, repos []string) (*cache
 	if err != nil {
 		return nil, err
 	}
-	key := b.route().Key(id, repos)
+	key := b.Key(id, repos)
 	if moved != 0 && len(repos) == 1 {
 		key = byID(key, moved)
 	}
 	store := b.openCache()
 	if store != nil {
-		e, ok := b.route().CachedToken(store, key, b.now())
+		e, ok := b.CachedToken(store, key, b.now())
 		if !ok && moved == 0 && len(repos) == 1 && fromCache {
 			// Not cached by name: the repository may have moved (only then is its id cached).
 			if mid := b.movedID(t); mid != 0 {
 				key = byID(key, mid)
-				e, ok = b.route().CachedToken(store, key, b.now())
+				e, ok = b.CachedToken(store, key, b.now())
 			}
 		}
 		if ok {
@@ -261,7 +259,7 @@ func (b *Broker) TokenFor(ctx context.Context, t Target, repos []string) (*cache
 		}
 		defer unlock()
 		// Another process may have minted while this one waited for the lock.
-		if e, ok := b.route().CachedToken(store, key, b.now()); ok {
+		if e, ok := b.CachedToken(store, key, b.now()); ok {
 			b.trace("token minted by another process for installation %d %s", id, scopeText(repos))
 			b.Audit.Record(AuditEvent(audit.EventReuse, e))
 			return e, nil
@@ -271,7 +269,7 @@ func (b *Broker) TokenFor(ctx context.Context, t Target, repos []string) (*cache
 	if err != nil && fromCache && retryableWithFreshMapping(err) {
 		// The cached installation may be stale (the app was uninstalled and installed again):
 		// look it up again, once.
-		target, _, _ := b.route().MappingTarget(t)
+		target, _, _ := b.MappingTarget(t)
 		b.trace("mint for cached installation %d failed; looking %s up again", id, target)
 		_ = store.DropInstallation(b.Host, b.AppID, target)
 		// Without the discovery lock: this process holds a token lock, and locks are taken
@@ -368,7 +366,7 @@ func scopeText(repos []string) string {
 // Forget drops a token this broker handed out, so the next request mints a fresh one. It does
 // not revoke the token at GitHub.
 func (b *Broker) Forget(token string) (bool, error) {
-	return b.route().Forget(b.openCache(), token, b.Audit)
+	return b.Route.Forget(b.openCache(), token, b.Audit)
 }
 
 // Get answers git's get: the token for the repository in req's path as the password of

@@ -11,6 +11,7 @@ import (
 	"github.com/git-credential-ghapp/git-credential-ghapp/appauth"
 	"github.com/git-credential-ghapp/git-credential-ghapp/cache"
 	"github.com/git-credential-ghapp/git-credential-ghapp/credential"
+	"github.com/git-credential-ghapp/git-credential-ghapp/internal/route"
 )
 
 // BenchmarkBrokerCachedToken measures what one cached `get` costs inside the process: a new
@@ -47,7 +48,7 @@ func BenchmarkBrokerCachedToken(b *testing.B) {
 			ctx := context.Background()
 			b.ReportAllocs()
 			for b.Loop() {
-				br := &Broker{Host: host, AppID: app, InstallationID: tc.installationID, CacheDir: dir, API: noClient}
+				br := &Broker{Route: route.Route{Host: host, AppID: app, InstallationID: tc.installationID}, CacheDir: dir, API: noClient}
 				c, err := br.Get(ctx, req)
 				if err != nil {
 					b.Fatal(err)

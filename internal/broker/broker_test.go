@@ -14,6 +14,7 @@ import (
 	"github.com/git-credential-ghapp/git-credential-ghapp/appauth"
 	"github.com/git-credential-ghapp/git-credential-ghapp/credential"
 	"github.com/git-credential-ghapp/git-credential-ghapp/internal/fakegithub"
+	"github.com/git-credential-ghapp/git-credential-ghapp/internal/route"
 )
 
 func TestTargetFromPath(t *testing.T) {
@@ -111,8 +112,7 @@ func newFixture(t *testing.T) *fixture {
 
 func (f *fixture) broker(mutate ...func(*Broker)) *Broker {
 	b := &Broker{
-		Host:     f.srv.Host,
-		AppID:    "1001",
+		Route:    route.Route{Host: f.srv.Host, AppID: "1001"},
 		CacheDir: filepath.Join(f.dir, "cache"),
 		API: func() (*appauth.Client, error) {
 			return &appauth.Client{

@@ -37,11 +37,6 @@ func TargetFromPath(path string) (Target, error) { return route.TargetFromPath(p
 // ParsePermissions is route.ParsePermissions.
 func ParsePermissions(s string) (map[string]string, error) { return route.ParsePermissions(s) }
 
-// route returns the broker's settings as the route that decides its cache keys and hits.
-func (b *Broker) route() *route.Route {
-	return &route.Route{Host: b.Host, AppID: b.AppID, InstallationID: b.InstallationID, Owner: b.Owner,
-		Scope: b.Scope, Permissions: b.Permissions, MinLifetime: b.MinLifetime}
-}
 
 // AuditEvent is route.AuditEvent.
 func AuditEvent(event string, e *cache.Entry) audit.Event { return route.AuditEvent(event, e) }
