@@ -37,6 +37,5 @@ func TargetFromPath(path string) (Target, error) { return route.TargetFromPath(p
 // ParsePermissions is route.ParsePermissions.
 func ParsePermissions(s string) (map[string]string, error) { return route.ParsePermissions(s) }
 
-
 // AuditEvent is route.AuditEvent.
 func AuditEvent(event string, e *cache.Entry) audit.Event { return route.AuditEvent(event, e) }
