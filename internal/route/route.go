@@ -9,7 +9,6 @@ package route
 
 import (
 	"crypto/subtle"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -161,7 +160,7 @@ func (r *Route) Repositories(t Target) ([]string, error) {
 		return nil, nil
 	case ScopeRepo:
 		if t.Repo == "" {
-			return nil, errors.New("--scope repo needs the repository in the request: run `git config --global credential.useHttpPath true`, or use --scope installation")
+			return nil, fmt.Errorf("--scope repo needs the repository in the request: run `git config --global credential.https://%s.useHttpPath true`, or use --scope installation", r.Host)
 		}
 	}
 	if t.Repo == "" {

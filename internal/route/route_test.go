@@ -169,3 +169,13 @@ func TestRepositorySetLimits(t *testing.T) {
 		t.Fatalf("installation scope: %v, %v", repos, err)
 	}
 }
+
+// --scope repo without a repository in the request says how to make git send one, for this
+// host only (not every host's useHttpPath).
+func TestScopeRepoNeedsARepository(t *testing.T) {
+	r := &Route{Host: "ghe.example", AppID: "1", Scope: ScopeRepo}
+	_, err := r.Repositories(Target{Owner: "acme"})
+	if err == nil || !strings.Contains(err.Error(), "git config --global credential.https://ghe.example.useHttpPath true") {
+		t.Fatalf("err = %v", err)
+	}
+}
