@@ -122,21 +122,31 @@ func TestSSHAgentSignerEndToEnd(t *testing.T) {
 // AWS_ENDPOINT_URL_KMS.
 func TestAWSKMSSignerEndToEnd(t *testing.T) {
 	x := signerE2E(t, func(x *e2e, pemFile string) {
-		data, err := os.ReadFile(pemFile)
-		if err != nil {
-			t.Fatal(err)
-		}
-		block, _ := pem.Decode(data)
-		key, err := x509.ParsePKCS1PrivateKey(block.Bytes)
-		if err != nil {
-			t.Fatal(err)
-		}
+		key := readAppKey(t, pemFile)
 		endpoint := keystoretest.LocalKMS(t, keystoretest.KMSKey{ID: "2f7c1d5e-8a4b-4c3d-9e2f-1a0b9c8d7e6f", Alias: "alias/ci-bot", Key: key})
 		for k, v := range awsTestEnv(endpoint) {
 			x.vars[k] = v
 		}
 	})
 	runSignerStory(t, x, "awskms:///alias/ci-bot")
+}
+
+// readAppKey reads the PKCS#1 .pem the fake GitHub handed out, to import it into a key store.
+func readAppKey(t *testing.T, pemFile string) *rsa.PrivateKey {
+	t.Helper()
+	data, err := os.ReadFile(pemFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(data)
+	if block == nil {
+		t.Fatalf("%s holds no PEM block", pemFile)
+	}
+	key, err := x509.ParsePKCS1PrivateKey(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
 }
 
 // awsTestEnv points the AWS SDK at the emulator with dummy credentials, and at nothing of the
