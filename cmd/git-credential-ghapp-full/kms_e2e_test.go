@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rsa"
+	"maps"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -159,4 +160,47 @@ func TestVaultTransitSignerEndToEnd(t *testing.T) {
 	signerFails(t, x, "hashivault://nosign", "permission denied", "update on transit/sign/nosign")
 	x.vars["VAULT_ADDR"] = "https://127.0.0.1:1"
 	signerFails(t, x, uri, "cannot reach Vault at https://127.0.0.1:1", "check VAULT_ADDR")
+}
+
+// fakeStore is one of internal/fakekms's stores, seeded with a key, for the benchmarks.
+type fakeStore struct {
+	name, uri string
+	env       []string
+}
+
+// vars is the environment a helper needs to sign with the store, kept off the network.
+func (f fakeStore) vars(dir string) map[string]string {
+	vars := maps.Clone(kmsOffline)
+	vars["CLOUDSDK_CONFIG"] = filepath.Join(dir, "gcloud")
+	for _, kv := range f.env {
+		k, v, _ := strings.Cut(kv, "=")
+		vars[k] = v
+	}
+	return vars
+}
+
+// startFakeStores starts the fake Cloud KMS, Key Vault and Vault holding key (Cloud KMS and Key
+// Vault only on Linux: see needCertDir), closed when b ends.
+func startFakeStores(b *testing.B, dir string, key *rsa.PrivateKey) []fakeStore {
+	var stores []fakeStore
+	if runtime.GOOS == "linux" {
+		g, uri, env, err := fakekms.StartGCP(dir, key)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(g.Close)
+		stores = append(stores, fakeStore{"gcpkms", uri, env})
+		a, uri, env, err := fakekms.StartAzure(key)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(a.Close)
+		stores = append(stores, fakeStore{"azurekms", uri, env})
+	}
+	v, uri, env, err := fakekms.StartVault(key)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(v.Close)
+	return append(stores, fakeStore{"hashivault", uri, env})
 }

@@ -169,9 +169,10 @@ func awsTestEnv(endpoint string) map[string]string {
 
 // BenchmarkColdGet is a whole get with nothing cached (installation discovery, the JWT signed
 // once, the mint: a new helper process each time, as git runs it) with the key in a file, in
-// OpenSSH's ssh-agent, and in the local-kms emulator: what a key store adds to a mint. The fake
+// OpenSSH's ssh-agent, in the local-kms emulator and in the fakes of Cloud KMS, Key Vault and
+// Vault (internal/fakekms): what a key store adds to a mint. The fake
 // GitHub answers at once, so the differences are the signers'. Each iteration runs the three in
-// turn (so that load on the machine falls on all three alike) and the medians are reported as
+// turn (so that load on the machine falls on all alike) and the medians are reported as
 // KIND-ms metrics.
 func BenchmarkColdGet(b *testing.B) {
 	dir := b.TempDir()
@@ -208,6 +209,15 @@ func BenchmarkColdGet(b *testing.B) {
 		{name: "ssh-agent", env: withEnv(map[string]string{"GHAPP_SIGNER": "ssh-agent:", "SSH_AUTH_SOCK": keystoretest.SSHAgent(b, pemFile)})},
 		{name: "awskms", env: withEnv(aws)},
 	}
+	for _, f := range startFakeStores(b, dir, w.apps["ci-bot"].Key) {
+		vars := f.vars(dir)
+		vars["GHAPP_SIGNER"] = f.uri
+		kinds = append(kinds, struct {
+			name string
+			env  []string
+			took []time.Duration
+		}{name: f.name, env: withEnv(vars)})
+	}
 	req := fmt.Sprintf("protocol=https\nhost=%s\npath=acme/app.git\n\n", vars["HOST"])
 	for b.Loop() {
 		for i := range kinds {
@@ -234,8 +244,9 @@ func BenchmarkColdGet(b *testing.B) {
 }
 
 // BenchmarkSignature is one RS256 signature of a JWT-sized message, in turn with the local key,
-// through OpenSSH's ssh-agent and through the local-kms emulator (a real KMS adds the network to
-// its region); the medians are reported as KIND-ms metrics.
+// through OpenSSH's ssh-agent, through the local-kms emulator and through the fakes of Cloud KMS,
+// Key Vault and Vault (a real store adds the network to its region); the medians are reported as
+// KIND-ms metrics.
 func BenchmarkSignature(b *testing.B) {
 	dir := b.TempDir()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
@@ -264,6 +275,20 @@ func BenchmarkSignature(b *testing.B) {
 		s    crypto.Signer
 		took []time.Duration
 	}{{name: "key", s: key}, {name: "ssh-agent", s: agent}, {name: "awskms", s: kms}}
+	for _, f := range startFakeStores(b, dir, key) {
+		for k, v := range f.vars(dir) {
+			b.Setenv(k, v)
+		}
+		s, err := keystore.Open(ctx, f.uri)
+		if err != nil {
+			b.Fatal(err)
+		}
+		kinds = append(kinds, struct {
+			name string
+			s    crypto.Signer
+			took []time.Duration
+		}{name: f.name, s: s})
+	}
 	msg := []byte(strings.Repeat("x", 200)) // about a JWT's signing input
 	for b.Loop() {
 		for i := range kinds {
