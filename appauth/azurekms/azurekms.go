@@ -3,7 +3,7 @@
 // net/http and takes an access token from azidentity's DefaultAzureCredential: environment
 // (AZURE_TENANT_ID, AZURE_CLIENT_ID with AZURE_CLIENT_SECRET or a certificate), workload
 // identity, managed identity, then the Azure CLI and Developer CLI logins. The azkeys client is
-// not used: for two REST calls it adds 1.4 MB to the helper (see docs/signers-kms.md).
+// not used: for two REST calls it would add 1.4 MB to the helper.
 //
 // The signer URI is cosign's form, azurekms://VAULT.vault.azure.net/KEY, optionally followed by
 // /VERSION; without a version the newest version is used. The vault host must be a Key Vault or

@@ -35,7 +35,6 @@ var kmsOffline = map[string]string{
 	"AZURE_USERNAME":                           "",
 	"VAULT_NAMESPACE":                          "",
 	"TRANSIT_SECRET_ENGINE_PATH":               "",
-	"SSL_CERT_DIR":                             "",
 }
 
 // kmsE2E is signerE2E for a store in internal/fakekms: start seeds a fake with the app's key and
@@ -181,7 +180,7 @@ func (f fakeStore) vars(dir string) map[string]string {
 
 // startFakeStores starts the fake Cloud KMS, Key Vault and Vault holding key (Cloud KMS and Key
 // Vault only on Linux: see needCertDir), closed when b ends.
-func startFakeStores(b *testing.B, dir string, key *rsa.PrivateKey) []fakeStore {
+func startFakeStores(b testing.TB, dir string, key *rsa.PrivateKey) []fakeStore {
 	var stores []fakeStore
 	if runtime.GOOS == "linux" {
 		g, uri, env, err := fakekms.StartGCP(dir, key)
