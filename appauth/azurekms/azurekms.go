@@ -3,7 +3,7 @@
 // net/http and takes an access token from azidentity's DefaultAzureCredential: environment
 // (AZURE_TENANT_ID, AZURE_CLIENT_ID with AZURE_CLIENT_SECRET or a certificate), workload
 // identity, managed identity, then the Azure CLI and Developer CLI logins. The azkeys client is
-// not used: for two REST calls it adds 1.4 MB to the helper (see docs/signers-kms.md).
+// not used: for two REST calls it would add 1.4 MB to the helper.
 //
 // The signer URI is cosign's form, azurekms://VAULT.vault.azure.net/KEY, optionally followed by
 // /VERSION; without a version the newest version is used. The vault host must be a Key Vault or
@@ -99,7 +99,8 @@ type Signer struct {
 // New returns a signer for uri. It builds DefaultAzureCredential and reads the key (Get Key), so
 // it fails early, with one line naming the fix, when no credential works, the vault cannot be
 // reached, the caller lacks keys/read, or the key is not an RSA or RSA-HSM key of 2048, 3072 or
-// 4096 bits allowed to sign. ctx is kept and used for every later call.
+// 4096 bits allowed to sign. ctx bounds New; each later call has a timeout of its own
+// (callTimeout).
 func New(ctx context.Context, uri string) (crypto.Signer, error) {
 	host, name, version, scope, err := parseURI(uri)
 	if err != nil {
@@ -126,6 +127,10 @@ func New(ctx context.Context, uri string) (crypto.Signer, error) {
 	if err := s.getKey(version); err != nil {
 		return nil, err
 	}
+	// New's context bounds New only (keystore's contract): the helper opens the signer under
+	// the request's deadline and cancels that context once it is open, before the mint signs.
+	// Later calls keep its values but not its end; each has callTimeout.
+	s.ctx = context.WithoutCancel(ctx)
 	return s, nil
 }
 

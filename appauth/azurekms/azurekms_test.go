@@ -58,7 +58,11 @@ func TestSignsAppJWT(t *testing.T) {
 	defer gh.Close()
 	app := gh.NewApp("kms-app")
 	a, uri := start(t, app.Key)
-	s, err := New(context.Background(), uri)
+	// The helper opens the signer under its request deadline and cancels that once the signer is
+	// open, before the mint signs: New's context bounds New only (keystore's contract).
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	s, err := New(ctx, uri)
+	cancel()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -97,10 +97,11 @@ type Signer struct {
 }
 
 // New returns a signer for uri. It finds Application Default Credentials and reads the key
-// version's public key (getPublicKey), so it fails early, with one line naming the fix, when
-// there are no credentials, KMS cannot be reached, the caller lacks
+// version's public key (getPublicKey), so it fails early, with one line naming the fix, when there
+// are no credentials, KMS cannot be reached, the caller lacks
 // cloudkms.cryptoKeyVersions.viewPublicKey, or the version's algorithm is not
-// RSA_SIGN_PKCS1_{2048,3072,4096}_SHA256. ctx is kept and used for every later call.
+// RSA_SIGN_PKCS1_{2048,3072,4096}_SHA256. ctx bounds New; each later call has a timeout of its own
+// (callTimeout).
 func New(ctx context.Context, uri string) (crypto.Signer, error) {
 	name, err := parseURI(uri)
 	if err != nil {
@@ -113,7 +114,7 @@ func New(ctx context.Context, uri string) (crypto.Signer, error) {
 	client := &http.Client{Timeout: callTimeout}
 	// The token endpoint is called with this client too (oauth2.HTTPClient), so the token fetch
 	// has the same per-call bound.
-	tctx := context.WithValue(ctx, oauth2.HTTPClient, client)
+	tctx := context.WithValue(context.WithoutCancel(ctx), oauth2.HTTPClient, client)
 	creds, err := google.FindDefaultCredentials(tctx, scope)
 	if err != nil {
 		return nil, errors.New("gcpkms: no Google credentials: set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file, run `gcloud auth application-default login`, or run on GCP with a service account attached")
@@ -129,6 +130,10 @@ func New(ctx context.Context, uri string) (crypto.Signer, error) {
 	if err := s.readPublicKey(); err != nil {
 		return nil, err
 	}
+	// New's context bounds New only (keystore's contract): the helper opens the signer under
+	// the request's deadline and cancels that context once it is open, before the mint signs.
+	// Later calls keep its values but not its end; each has callTimeout.
+	s.ctx = context.WithoutCancel(ctx)
 	return s, nil
 }
 

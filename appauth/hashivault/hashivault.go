@@ -62,11 +62,11 @@ type Signer struct {
 	pub       *rsa.PublicKey
 }
 
-// New returns a signer for uri (hashivault://KEY). It reads the key's newest version's public
-// key from Vault (GET /v1/transit/keys/KEY), so it fails early, with one line naming the fix,
-// when VAULT_ADDR or the token is missing, Vault cannot be reached, the policy lacks read on
-// transit/keys/KEY, or the key is not an RSA key of 2048, 3072 or 4096 bits. ctx is kept and
-// used for every later call.
+// New returns a signer for uri (hashivault://KEY). It reads the key's newest version's public key
+// from Vault (GET /v1/transit/keys/KEY), so it fails early, with one line naming the fix, when
+// VAULT_ADDR or the token is missing, Vault cannot be reached, the policy lacks read on
+// transit/keys/KEY, or the key is not an RSA key of 2048, 3072 or 4096 bits. ctx bounds New; each
+// later call has a timeout of its own (callTimeout).
 func New(ctx context.Context, uri string) (crypto.Signer, error) {
 	name, err := parseURI(uri)
 	if err != nil {
@@ -111,6 +111,10 @@ func New(ctx context.Context, uri string) (crypto.Signer, error) {
 	if err := s.readKey(); err != nil {
 		return nil, err
 	}
+	// New's context bounds New only (keystore's contract): the helper opens the signer under
+	// the request's deadline and cancels that context once it is open, before the mint signs.
+	// Later calls keep its values but not its end; each has callTimeout.
+	s.ctx = context.WithoutCancel(ctx)
 	return s, nil
 }
 

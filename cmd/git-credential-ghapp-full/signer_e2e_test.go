@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/git-credential-ghapp/git-credential-ghapp/appauth/keystore"
+	"github.com/git-credential-ghapp/git-credential-ghapp/internal/fakekms"
 	"github.com/git-credential-ghapp/git-credential-ghapp/internal/keystoretest"
 )
 
@@ -122,21 +123,31 @@ func TestSSHAgentSignerEndToEnd(t *testing.T) {
 // AWS_ENDPOINT_URL_KMS.
 func TestAWSKMSSignerEndToEnd(t *testing.T) {
 	x := signerE2E(t, func(x *e2e, pemFile string) {
-		data, err := os.ReadFile(pemFile)
-		if err != nil {
-			t.Fatal(err)
-		}
-		block, _ := pem.Decode(data)
-		key, err := x509.ParsePKCS1PrivateKey(block.Bytes)
-		if err != nil {
-			t.Fatal(err)
-		}
+		key := readAppKey(t, pemFile)
 		endpoint := keystoretest.LocalKMS(t, keystoretest.KMSKey{ID: "2f7c1d5e-8a4b-4c3d-9e2f-1a0b9c8d7e6f", Alias: "alias/ci-bot", Key: key})
 		for k, v := range awsTestEnv(endpoint) {
 			x.vars[k] = v
 		}
 	})
 	runSignerStory(t, x, "awskms:///alias/ci-bot")
+}
+
+// readAppKey reads the PKCS#1 .pem the fake GitHub handed out, to import it into a key store.
+func readAppKey(t *testing.T, pemFile string) *rsa.PrivateKey {
+	t.Helper()
+	data, err := os.ReadFile(pemFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(data)
+	if block == nil {
+		t.Fatalf("%s holds no PEM block", pemFile)
+	}
+	key, err := x509.ParsePKCS1PrivateKey(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
 }
 
 // awsTestEnv points the AWS SDK at the emulator with dummy credentials, and at nothing of the
@@ -159,9 +170,10 @@ func awsTestEnv(endpoint string) map[string]string {
 
 // BenchmarkColdGet is a whole get with nothing cached (installation discovery, the JWT signed
 // once, the mint: a new helper process each time, as git runs it) with the key in a file, in
-// OpenSSH's ssh-agent, and in the local-kms emulator: what a key store adds to a mint. The fake
+// OpenSSH's ssh-agent, in the local-kms emulator and in the fakes of Cloud KMS, Key Vault and
+// Vault (internal/fakekms): what a key store adds to a mint. The fake
 // GitHub answers at once, so the differences are the signers'. Each iteration runs the three in
-// turn (so that load on the machine falls on all three alike) and the medians are reported as
+// turn (so that load on the machine falls on all alike) and the medians are reported as
 // KIND-ms metrics.
 func BenchmarkColdGet(b *testing.B) {
 	dir := b.TempDir()
@@ -176,6 +188,12 @@ func BenchmarkColdGet(b *testing.B) {
 	}
 	pemFile := filepath.Join(dir, "app.pem")
 	vars["GHAPP_APP_ID"] = vars["APP_ID"]
+	// Every kind trusts the same roots: Go reads the system's certificate directory (hundreds of
+	// files, ~10 ms a process here) unless SSL_CERT_DIR names another, as the Cloud KMS and Key
+	// Vault fakes need; without this those two would look faster than a key file.
+	if vars["SSL_CERT_DIR"], err = fakekms.CADir(); err != nil {
+		b.Fatal(err)
+	}
 	base := os.Environ()
 	for k, v := range vars {
 		base = append(base, k+"="+v)
@@ -197,6 +215,15 @@ func BenchmarkColdGet(b *testing.B) {
 		{name: "key-file", env: withEnv(map[string]string{"GHAPP_PRIVATE_KEY_FILE": pemFile})},
 		{name: "ssh-agent", env: withEnv(map[string]string{"GHAPP_SIGNER": "ssh-agent:", "SSH_AUTH_SOCK": keystoretest.SSHAgent(b, pemFile)})},
 		{name: "awskms", env: withEnv(aws)},
+	}
+	for _, f := range startFakeStores(b, dir, w.apps["ci-bot"].Key) {
+		vars := f.vars(dir)
+		vars["GHAPP_SIGNER"] = f.uri
+		kinds = append(kinds, struct {
+			name string
+			env  []string
+			took []time.Duration
+		}{name: f.name, env: withEnv(vars)})
 	}
 	req := fmt.Sprintf("protocol=https\nhost=%s\npath=acme/app.git\n\n", vars["HOST"])
 	for b.Loop() {
@@ -224,8 +251,9 @@ func BenchmarkColdGet(b *testing.B) {
 }
 
 // BenchmarkSignature is one RS256 signature of a JWT-sized message, in turn with the local key,
-// through OpenSSH's ssh-agent and through the local-kms emulator (a real KMS adds the network to
-// its region); the medians are reported as KIND-ms metrics.
+// through OpenSSH's ssh-agent, through the local-kms emulator and through the fakes of Cloud KMS,
+// Key Vault and Vault (a real store adds the network to its region); the medians are reported as
+// KIND-ms metrics.
 func BenchmarkSignature(b *testing.B) {
 	dir := b.TempDir()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
@@ -254,6 +282,20 @@ func BenchmarkSignature(b *testing.B) {
 		s    crypto.Signer
 		took []time.Duration
 	}{{name: "key", s: key}, {name: "ssh-agent", s: agent}, {name: "awskms", s: kms}}
+	for _, f := range startFakeStores(b, dir, key) {
+		for k, v := range f.vars(dir) {
+			b.Setenv(k, v)
+		}
+		s, err := keystore.Open(ctx, f.uri)
+		if err != nil {
+			b.Fatal(err)
+		}
+		kinds = append(kinds, struct {
+			name string
+			s    crypto.Signer
+			took []time.Duration
+		}{name: f.name, s: s})
+	}
 	msg := []byte(strings.Repeat("x", 200)) // about a JWT's signing input
 	for b.Loop() {
 		for i := range kinds {
