@@ -71,6 +71,7 @@ func newBroker(e *env, o *options) (*broker.Broker, error) {
 		Permissions:    o.Permissions,
 		MinLifetime:    o.MinLifetime,
 		CacheDir:       o.CacheDir,
+		LockWaited:     e.lockWaited,
 		API:            func() (*appauth.Client, error) { return newClient(e, o), nil },
 		Warn:           func(msg string) { e.errorf("warning: %s", msg) },
 		Audit:          auditLog(e, o),
