@@ -105,10 +105,10 @@ func answer(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv fun
 	if o.Trace {
 		h.Ignored = func(reason string) { f.trace("%s", reason) }
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), requestDeadline)
-	defer cancel()
+	// No deadline here: a timer starts the runtime's poller (an epoll instance and a thread woken
+	// to wait on it), which a hit does not need. waitFor bounds the only wait.
 	var out bytes.Buffer
-	if err := h.Handle(ctx, op, bytes.NewReader(request), &out); err != nil {
+	if err := h.Handle(context.Background(), op, bytes.NewReader(request), &out); err != nil {
 		// A miss, or anything to report: the full helper decides and says it, in its words.
 		if !errors.Is(err, errMiss) {
 			f.trace("handing over: %v", err)
@@ -182,7 +182,7 @@ func (f *frontHelper) Get(ctx context.Context, req *credential.Request) (*creden
 	id, ok := r.CachedInstallation(store, t, time.Now())
 	if !ok {
 		target, _, _ := r.MappingTarget(t)
-		if id, ok = waitFor(ctx, func() (func(), error) { return store.LockInstallation(ctx, r.Host, r.AppID, target) },
+		if id, ok = waitFor(ctx, func(ctx context.Context) (func(), error) { return store.LockInstallation(ctx, r.Host, r.AppID, target) },
 			func() (int64, bool) { return r.CachedInstallation(store, t, time.Now()) }); !ok {
 			f.trace("no installation cached for %s", target)
 			return nil, errMiss
@@ -191,7 +191,7 @@ func (f *frontHelper) Get(ctx context.Context, req *credential.Request) (*creden
 	key := r.Key(id, repos)
 	e, ok := r.CachedToken(store, key, time.Now())
 	if !ok {
-		if e, ok = waitFor(ctx, func() (func(), error) { return store.Lock(ctx, key) },
+		if e, ok = waitFor(ctx, func(ctx context.Context) (func(), error) { return store.Lock(ctx, key) },
 			func() (*cache.Entry, bool) { return r.CachedToken(store, key, time.Now()) }); !ok {
 			f.trace("no token cached for installation %d with enough life left", id)
 			return nil, errMiss
@@ -211,9 +211,11 @@ func (f *frontHelper) auditLog() *audit.Log {
 }
 
 // waitFor takes a cache lock, which waits while another process holds it (it is discovering or
-// minting), releases it at once, and looks again.
-func waitFor[T any](ctx context.Context, lock func() (func(), error), look func() (T, bool)) (T, bool) {
-	unlock, err := lock()
+// minting), at most requestDeadline, releases it at once, and looks again.
+func waitFor[T any](ctx context.Context, lock func(context.Context) (func(), error), look func() (T, bool)) (T, bool) {
+	ctx, cancel := context.WithTimeout(ctx, requestDeadline)
+	defer cancel()
+	unlock, err := lock(ctx)
 	if err != nil {
 		var zero T
 		return zero, false
