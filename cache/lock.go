@@ -113,6 +113,14 @@ func (s *Store) wait(ctx context.Context, f *os.File, name string) error {
 	}
 }
 
+// Waited returns the time the store's Lock and LockInstallation calls have spent waiting for
+// other processes so far, all calls together.
+func (s *Store) Waited() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.waited
+}
+
 // current reports whether name still leads to the file f, that is, no holder before us removed
 // or replaced it while we waited.
 func (s *Store) current(name string, f *os.File) bool {

@@ -63,11 +63,12 @@ func newBroker(e *env, o *options) (*broker.Broker, error) {
 		return nil, errNoAppID
 	}
 	b := &broker.Broker{
-		Route:    *o.Route(),
-		CacheDir: o.CacheDir,
-		API:      func() (*appauth.Client, error) { return newClient(e, o), nil },
-		Warn:     func(msg string) { e.errorf("warning: %s", msg) },
-		Audit:    auditLog(e, o),
+		Route:      *o.Route(),
+		CacheDir:   o.CacheDir,
+		LockWaited: e.lockWaited,
+		API:        func() (*appauth.Client, error) { return newClient(e, o), nil },
+		Warn:       func(msg string) { e.errorf("warning: %s", msg) },
+		Audit:      auditLog(e, o),
 	}
 	if o.Trace {
 		b.Trace = tracer(e)

@@ -21,6 +21,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/git-credential-ghapp/git-credential-ghapp/appauth"
 	"github.com/git-credential-ghapp/git-credential-ghapp/internal/harden"
@@ -29,11 +30,15 @@ import (
 
 func main() {
 	harden.Process() // first: no core dump or same-user ptrace holds the key or a token
+	// What the front has already waited for locks; nothing this process runs inherits it.
+	waited := opts.LockWaited(os.Getenv)
+	os.Unsetenv(opts.LockWaitedVar)
 	os.Exit(run(context.Background(), os.Args[1:], &env{
-		stdin:  os.Stdin,
-		stdout: os.Stdout,
-		stderr: os.Stderr,
-		getenv: os.Getenv,
+		stdin:      os.Stdin,
+		stdout:     os.Stdout,
+		stderr:     os.Stderr,
+		getenv:     os.Getenv,
+		lockWaited: waited,
 	}))
 }
 
@@ -42,6 +47,9 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	// lockWaited is how long the front waited for other processes' cache locks before it
+	// handed this request over: the broker waits only for the rest of the budget.
+	lockWaited time.Duration
 }
 
 // errorf prints one line on stderr, prefixed with the program's name.

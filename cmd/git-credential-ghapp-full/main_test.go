@@ -50,7 +50,7 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		Setup:               setupWorld,
-		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"fake": cmdFake, "auditlog": cmdAuditLog},
+		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"fake": cmdFake, "auditlog": cmdAuditLog, "stoppedholder": cmdStoppedHolder},
 		RequireExplicitExec: true,
 	})
 }
@@ -145,7 +145,7 @@ func startWorld(dir string) (*world, map[string]string, error) {
 		"GIT_COMMITTER_EMAIL": "test@example.com",
 	}
 	// Nothing from the developer's environment leaks in: no key, no proxy, no trace.
-	for _, k := range []string{"GHAPP_APP_ID", "GHAPP_PRIVATE_KEY", "GHAPP_PRIVATE_KEY_FILE", "GHAPP_OWNER", "GHAPP_INSTALLATION_ID", "GHAPP_PERMISSIONS", "GHAPP_SCOPE", "GHAPP_API_URL", "GHAPP_MIN_LIFETIME", "GHAPP_TRACE", "GHAPP_AUDIT_LOG", "GHAPP_CACHE_DIR", "GHAPP_SIGNER", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "GIT_TRACE", "GIT_CURL_VERBOSE"} {
+	for _, k := range []string{"GHAPP_APP_ID", "GHAPP_PRIVATE_KEY", "GHAPP_PRIVATE_KEY_FILE", "GHAPP_OWNER", "GHAPP_INSTALLATION_ID", "GHAPP_PERMISSIONS", "GHAPP_SCOPE", "GHAPP_API_URL", "GHAPP_MIN_LIFETIME", "GHAPP_TRACE", "GHAPP_AUDIT_LOG", "GHAPP_CACHE_DIR", "GHAPP_SIGNER", "GHAPP_LOCK_WAITED", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "GIT_TRACE", "GIT_CURL_VERBOSE"} {
 		vars[k] = ""
 	}
 	return w, vars, nil

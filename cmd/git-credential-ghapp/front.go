@@ -47,11 +47,15 @@ const maxRequest = 1<<20 + 1
 
 func main() {
 	harden.Process() // first: no core dump or same-user ptrace holds a token
-	request, answered := front(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	request, waited, answered := front(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
 	if answered {
 		os.Exit(0)
 	}
 	path, err := fullHelper()
+	if err == nil && waited > 0 {
+		// The full helper waits only for what is left of the one budget of this get.
+		err = os.Setenv(options.LockWaitedVar, waited.String())
+	}
 	if err == nil {
 		err = handOver(path, os.Args, request) // returns only on failure (or on windows, exits)
 	}
@@ -61,29 +65,39 @@ func main() {
 
 // front answers git's get, store or erase from the cache when it can, and reports whether it
 // did. When it did not, it returns the request it read from stdin (nil when it read nothing),
-// for the full helper.
-func front(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) (request []byte, answered bool) {
+// for the full helper, and how long this get has waited for other processes' cache locks so far
+// (what options.LockWaited reported plus the front's own wait).
+func front(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) (request []byte, waited time.Duration, answered bool) {
+	request, f, answered := answer(args, stdin, stdout, stderr, getenv)
+	if f != nil {
+		waited = f.waited
+	}
+	return request, waited, answered
+}
+
+// answer is front without the wait's bookkeeping; f is nil when no get or erase was served.
+func answer(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) (request []byte, f *frontHelper, answered bool) {
 	o, rest, err := options.Parse(args, getenv)
 	if err != nil || len(rest) == 0 {
-		return nil, false
+		return nil, nil, false
 	}
 	op := rest[0]
 	if op != "get" && op != "store" && op != "erase" {
-		return nil, false
+		return nil, nil, false
 	}
 	if len(rest) > 1 { // global options after the operation
 		if o, rest, err = o.Extend(rest[1:], getenv); err != nil || len(rest) > 0 {
-			return nil, false
+			return nil, nil, false
 		}
 	}
 	request, err = readRequest(stdin)
 	if err != nil {
-		return request, false
+		return request, nil, false
 	}
 	if op == "store" {
-		return nil, true // nothing to keep: the cache holds only what this helper minted
+		return nil, nil, true // nothing to keep: the cache holds only what this helper minted
 	}
-	f := &frontHelper{o: o, stderr: stderr}
+	f = &frontHelper{o: o, stderr: stderr, waited: options.LockWaited(getenv)}
 	for _, n := range o.Notes {
 		f.trace("%s", n)
 	}
@@ -91,20 +105,20 @@ func front(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func
 	if o.Trace {
 		h.Ignored = func(reason string) { f.trace("%s", reason) }
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), requestDeadline)
-	defer cancel()
+	// No deadline here: a timer starts the runtime's poller (an epoll instance and a thread woken
+	// to wait on it), which a hit does not need. waitFor bounds the only wait.
 	var out bytes.Buffer
-	if err := h.Handle(ctx, op, bytes.NewReader(request), &out); err != nil {
+	if err := h.Handle(context.Background(), op, bytes.NewReader(request), &out); err != nil {
 		// A miss, or anything to report: the full helper decides and says it, in its words.
 		if !errors.Is(err, errMiss) {
 			f.trace("handing over: %v", err)
 		}
-		return request, false
+		return request, f, false
 	}
 	if _, err := stdout.Write(out.Bytes()); err != nil {
-		return request, false
+		return request, f, false
 	}
-	return nil, true
+	return nil, f, true
 }
 
 // readRequest reads git's request up to its blank line or the end of input.
@@ -131,6 +145,9 @@ var errMiss = errors.New("not answered from the cache")
 type frontHelper struct {
 	o      *options.Options
 	stderr io.Writer
+	// waited is how long this get has waited for other processes' locks: before the front
+	// started (options.LockWaited), then in the front.
+	waited time.Duration
 }
 
 func (f *frontHelper) trace(format string, args ...any) {
@@ -158,10 +175,14 @@ func (f *frontHelper) Get(ctx context.Context, req *credential.Request) (*creden
 	if err != nil {
 		return nil, errMiss
 	}
+	// One budget for the whole get, shared with the full helper if it gets the request.
+	store.LockWait = max(0, store.LockWait-f.waited)
+	inherited := f.waited
+	defer func() { f.waited = inherited + store.Waited() }()
 	id, ok := r.CachedInstallation(store, t, time.Now())
 	if !ok {
 		target, _, _ := r.MappingTarget(t)
-		if id, ok = waitFor(ctx, func() (func(), error) { return store.LockInstallation(ctx, r.Host, r.AppID, target) },
+		if id, ok = waitFor(ctx, func(ctx context.Context) (func(), error) { return store.LockInstallation(ctx, r.Host, r.AppID, target) },
 			func() (int64, bool) { return r.CachedInstallation(store, t, time.Now()) }); !ok {
 			f.trace("no installation cached for %s", target)
 			return nil, errMiss
@@ -170,7 +191,7 @@ func (f *frontHelper) Get(ctx context.Context, req *credential.Request) (*creden
 	key := r.Key(id, repos)
 	e, ok := r.CachedToken(store, key, time.Now())
 	if !ok {
-		if e, ok = waitFor(ctx, func() (func(), error) { return store.Lock(ctx, key) },
+		if e, ok = waitFor(ctx, func(ctx context.Context) (func(), error) { return store.Lock(ctx, key) },
 			func() (*cache.Entry, bool) { return r.CachedToken(store, key, time.Now()) }); !ok {
 			f.trace("no token cached for installation %d with enough life left", id)
 			return nil, errMiss
@@ -190,9 +211,11 @@ func (f *frontHelper) auditLog() *audit.Log {
 }
 
 // waitFor takes a cache lock, which waits while another process holds it (it is discovering or
-// minting), releases it at once, and looks again.
-func waitFor[T any](ctx context.Context, lock func() (func(), error), look func() (T, bool)) (T, bool) {
-	unlock, err := lock()
+// minting), at most requestDeadline, releases it at once, and looks again.
+func waitFor[T any](ctx context.Context, lock func(context.Context) (func(), error), look func() (T, bool)) (T, bool) {
+	ctx, cancel := context.WithTimeout(ctx, requestDeadline)
+	defer cancel()
+	unlock, err := lock(ctx)
 	if err != nil {
 		var zero T
 		return zero, false

@@ -29,6 +29,10 @@ type Broker struct {
 	// makes).
 	route.Route
 	CacheDir string // where tokens are kept; "" = no cache (every call mints)
+	// LockWaited is how long this request already waited for other processes' cache locks
+	// before the broker got it (in the front); the broker waits only for what is left of
+	// cache.DefaultLockWait.
+	LockWaited time.Duration
 
 	// API returns the GitHub client; it is called only when the cache cannot answer, so that
 	// loading the key and setting up TLS stay off the cached path.
@@ -64,6 +68,10 @@ func (b *Broker) openCache() *cache.Store {
 			b.Warn(err.Error() + "; going on without a token cache")
 		}
 		return nil
+	}
+	s.LockWait = max(0, s.LockWait-b.LockWaited)
+	if b.LockWaited > 0 {
+		b.trace("waited %s for other processes' cache locks before this helper started; %s left", b.LockWaited, s.LockWait)
 	}
 	b.store = s
 	return s

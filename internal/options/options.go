@@ -303,3 +303,20 @@ func shownFlag(f string) string {
 	}
 	return f
 }
+
+// LockWaitedVar names the environment variable through which the front tells the full helper
+// how long this get has already waited for other processes' cache locks, so that a get waits
+// about cache.DefaultLockWait at most in all, not that much in each binary. It is not a secret and
+// not an option: the full helper removes it from its environment as it starts, so that nothing
+// it runs inherits it. A value set by hand only shortens the wait.
+const LockWaitedVar = "GHAPP_LOCK_WAITED"
+
+// LockWaited returns the wait LockWaitedVar reports, between 0 and cache.DefaultLockWait; 0 when
+// it is unset or not a duration.
+func LockWaited(getenv func(string) string) time.Duration {
+	d, err := time.ParseDuration(getenv(LockWaitedVar))
+	if err != nil || d < 0 {
+		return 0
+	}
+	return min(d, cache.DefaultLockWait)
+}
