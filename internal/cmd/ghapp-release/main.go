@@ -1,7 +1,7 @@
 // Command ghapp-release builds the release archives of git-credential-ghapp: for linux, darwin
-// and windows on amd64 and arm64, every command under ./cmd/ (the helper, and the full helper
-// where the module has one) in bin/ of one archive per platform (tar.gz; zip for windows), and a
-// SHA256SUMS over them.
+// and windows on amd64 and arm64, every command under ./cmd/ (the front git-credential-ghapp and
+// the full helper git-credential-ghapp-full, side by side, where the front finds it) in bin/ of
+// one archive per platform (tar.gz; zip for windows), and a SHA256SUMS over them.
 //
 // The archives are byte-for-byte reproducible from the tagged source with the same Go version:
 // static builds (CGO_ENABLED=0) with -trimpath, -buildvcs=false and an empty build id, the
