@@ -6,13 +6,10 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
-	"fmt"
-	"net"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/git-credential-ghapp/git-credential-ghapp/internal/fakegithub"
+	"github.com/git-credential-ghapp/git-credential-ghapp/appauth/internal/kmstest"
 	"github.com/git-credential-ghapp/git-credential-ghapp/internal/fakekms"
 )
 
@@ -23,49 +20,19 @@ func setEnv(t *testing.T, env []string) {
 	for _, k := range []string{"VAULT_ADDR", "VAULT_TOKEN", "VAULT_CACERT", "VAULT_NAMESPACE", "TRANSIT_SECRET_ENGINE_PATH"} {
 		t.Setenv(k, "")
 	}
-	for _, kv := range env {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
-}
-
-func startGitHub(t *testing.T) (*fakegithub.Server, *fakegithub.App) {
-	t.Helper()
-	srv, err := fakegithub.New(fakegithub.Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
-	return srv, srv.NewApp("kms-app")
+	kmstest.SetEnv(t, env)
 }
 
 // The app's key imported into Vault transit signs a JWT that the fake GitHub accepts.
 func TestSignsAppJWT(t *testing.T) {
-	gh, app := startGitHub(t)
+	gh, app := kmstest.GitHub(t)
 	v, uri, env, err := fakekms.StartVault(app.Key)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer v.Close()
 	setEnv(t, env)
-	// The helper opens the signer under its request deadline and cancels that once the signer is
-	// open, before the mint signs: New's context bounds New only (keystore's contract).
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	s, err := New(ctx, uri)
-	cancel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !s.Public().(*rsa.PublicKey).Equal(&app.Key.PublicKey) {
-		t.Fatal("Public() is not the app's public key")
-	}
-	jwt, err := fakekms.AppJWT(s, fmt.Sprint(app.ID), time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := fakekms.GetApp(gh.Client(), gh.APIURL, jwt); err != nil {
-		t.Fatalf("GitHub refused the JWT signed in Vault: %v", err)
-	}
+	kmstest.SignsAppJWT(t, gh, app, uri, New, "Vault")
 	if v.Signs() != 1 {
 		t.Fatalf("Vault made %d signatures, want 1", v.Signs())
 	}
@@ -153,14 +120,9 @@ func TestPermissionDenied(t *testing.T) {
 }
 
 func TestUnreachable(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close() // nothing listens there now
+	addr := kmstest.ClosedAddr(t) // nothing listens there now
 	setEnv(t, []string{"VAULT_ADDR=https://" + addr, "VAULT_TOKEN=hvs.secret"})
-	_, err = New(context.Background(), "hashivault://k")
+	_, err := New(context.Background(), "hashivault://k")
 	want := "hashivault: cannot reach Vault at https://" + addr + ": "
 	if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.HasSuffix(err.Error(), "; check VAULT_ADDR, the network and VAULT_CACERT") || strings.Contains(err.Error(), "hvs.secret") {
 		t.Fatalf("err = %v", err)
@@ -169,7 +131,7 @@ func TestUnreachable(t *testing.T) {
 
 // A Vault whose certificate the client does not trust is unreachable too, and says so.
 func TestUntrustedCertificate(t *testing.T) {
-	v, uri, env, err := fakekms.StartVault(mustKey(t))
+	v, uri, env, err := fakekms.StartVault(kmstest.MustKey(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +171,7 @@ func TestConfigErrors(t *testing.T) {
 
 // Sign refuses what RS256 is not.
 func TestSignRejectsOtherHashes(t *testing.T) {
-	v, uri, env, err := fakekms.StartVault(mustKey(t))
+	v, uri, env, err := fakekms.StartVault(kmstest.MustKey(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,16 +181,7 @@ func TestSignRejectsOtherHashes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := make([]byte, 48)
-	if _, err := s.Sign(nil, d, crypto.SHA384); err == nil {
-		t.Error("SHA-384 accepted")
-	}
-	if _, err := s.Sign(nil, d[:20], crypto.SHA256); err == nil {
-		t.Error("a 20-byte digest accepted")
-	}
-	if _, err := s.Sign(nil, d[:32], &rsa.PSSOptions{Hash: crypto.SHA256}); err == nil {
-		t.Error("PSS accepted")
-	}
+	kmstest.RejectsOtherHashes(t, s, 20)
 	if v.Signs() != 0 {
 		t.Error("a refused request reached Vault")
 	}
@@ -250,12 +203,4 @@ func FuzzParseURI(f *testing.F) {
 			t.Fatalf("parseURI(%q) = %q", uri, name)
 		}
 	})
-}
-
-func mustKey(t *testing.T) *rsa.PrivateKey {
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
 }
