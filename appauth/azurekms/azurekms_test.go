@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
-	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -19,14 +18,8 @@ import (
 // DefaultAzureCredential to the environment credential, so no test probes a managed-identity
 // endpoint or runs az.
 func TestMain(m *testing.M) {
-	dir, err := fakekms.CADir()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	os.Setenv("SSL_CERT_DIR", dir)
+	kmstest.SetUpProcess()
 	os.Setenv("AZURE_TOKEN_CREDENTIALS", "EnvironmentCredential")
-	os.Setenv("HOME", dir)
 	os.Exit(m.Run())
 }
 

@@ -5,7 +5,6 @@ import (
 	"crypto"
 	"crypto/rsa"
 	"crypto/sha256"
-	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -18,14 +17,8 @@ import (
 // test off the real metadata server: with GCE_METADATA_HOST set, ADC never probes
 // 169.254.169.254 or metadata.google.internal, and that host refuses connections.
 func TestMain(m *testing.M) {
-	dir, err := fakekms.CADir()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	os.Setenv("SSL_CERT_DIR", dir)
+	dir := kmstest.SetUpProcess() // HOME: no gcloud ADC file
 	os.Setenv("GCE_METADATA_HOST", "127.0.0.1:1")
-	os.Setenv("HOME", dir) // no gcloud ADC file
 	os.Setenv("CLOUDSDK_CONFIG", dir)
 	os.Exit(m.Run())
 }

@@ -12,6 +12,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +22,20 @@ import (
 	"github.com/git-credential-ghapp/git-credential-ghapp/internal/fakegithub"
 	"github.com/git-credential-ghapp/git-credential-ghapp/internal/fakekms"
 )
+
+// SetUpProcess is for a TestMain: it makes the fakes' CA trusted (SSL_CERT_DIR, which Go reads
+// once per process) and points HOME at the CA's directory, so that no test reads the user's own
+// files. It returns that directory, and exits the process when the CA cannot be made.
+func SetUpProcess() string {
+	dir, err := fakekms.CADir()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Setenv("SSL_CERT_DIR", dir)
+	os.Setenv("HOME", dir)
+	return dir
+}
 
 // NewFunc is a back-end's New.
 type NewFunc func(ctx context.Context, uri string) (crypto.Signer, error)
