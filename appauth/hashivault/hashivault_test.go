@@ -23,15 +23,23 @@ func setEnv(t *testing.T, env []string) {
 	kmstest.SetEnv(t, env)
 }
 
-// The app's key imported into Vault transit signs a JWT that the fake GitHub accepts.
-func TestSignsAppJWT(t *testing.T) {
-	gh, app := kmstest.GitHub(t)
-	v, uri, env, err := fakekms.StartVault(app.Key)
+// start runs a fake Vault holding key as transit key "ghapp" until the test ends, and points the
+// environment at it.
+func start(t *testing.T, key *rsa.PrivateKey) (*fakekms.Vault, string) {
+	t.Helper()
+	v, uri, env, err := fakekms.StartVault(key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer v.Close()
+	t.Cleanup(v.Close)
 	setEnv(t, env)
+	return v, uri
+}
+
+// The app's key imported into Vault transit signs a JWT that the fake GitHub accepts.
+func TestSignsAppJWT(t *testing.T) {
+	gh, app := kmstest.GitHub(t)
+	v, uri := start(t, app.Key)
 	kmstest.SignsAppJWT(t, gh, app, uri, New, "Vault")
 	if v.Signs() != 1 {
 		t.Fatalf("Vault made %d signatures, want 1", v.Signs())
@@ -93,13 +101,8 @@ func TestPermissionDenied(t *testing.T) {
 	key, _ := rsa.GenerateKey(rand.Reader, 2048)
 	for _, deny := range []string{"read", "sign", "token"} {
 		t.Run(deny, func(t *testing.T) {
-			v, uri, env, err := fakekms.StartVault(key)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer v.Close()
+			v, uri := start(t, key)
 			v.AddKey("ghapp", &fakekms.VaultKey{Type: "rsa-2048", Versions: []*rsa.PrivateKey{key}, Deny: map[string]bool{deny: true}})
-			setEnv(t, env)
 			if deny == "token" {
 				t.Setenv("VAULT_TOKEN", "hvs.expired-secret-token")
 			}
@@ -131,12 +134,7 @@ func TestUnreachable(t *testing.T) {
 
 // A Vault whose certificate the client does not trust is unreachable too, and says so.
 func TestUntrustedCertificate(t *testing.T) {
-	v, uri, env, err := fakekms.StartVault(kmstest.MustKey(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer v.Close()
-	setEnv(t, env)
+	_, uri := start(t, kmstest.MustKey(t))
 	t.Setenv("VAULT_CACERT", "")
 	t.Setenv("SSL_CERT_FILE", writeFile(t, t.TempDir()+"/empty.pem", ""))
 	if _, err := New(context.Background(), uri); err == nil || !strings.Contains(err.Error(), "cannot reach Vault") {
@@ -171,12 +169,7 @@ func TestConfigErrors(t *testing.T) {
 
 // Sign refuses what RS256 is not.
 func TestSignRejectsOtherHashes(t *testing.T) {
-	v, uri, env, err := fakekms.StartVault(kmstest.MustKey(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer v.Close()
-	setEnv(t, env)
+	v, uri := start(t, kmstest.MustKey(t))
 	s, err := New(context.Background(), uri)
 	if err != nil {
 		t.Fatal(err)
