@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -24,21 +25,8 @@ import (
 	"time"
 
 	"github.com/git-credential-ghapp/git-credential-ghapp/internal/fakegithub"
+	"github.com/git-credential-ghapp/git-credential-ghapp/internal/testhome"
 )
-
-// need returns the path of tool, and fails the test in CI (CI=true) where a missing tool would
-// otherwise skip it silently.
-func need(t *testing.T, tool string) string {
-	t.Helper()
-	p, err := exec.LookPath(tool)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not installed (.ci/run installs it)", tool)
-		}
-		t.Skipf("%s is not installed", tool)
-	}
-	return p
-}
 
 // job is one GitHub Actions job on a runner: its files, its environment, and the fake GitHub.
 type job struct {
@@ -56,9 +44,9 @@ type job struct {
 
 func newJob(t *testing.T) *job {
 	t.Helper()
-	need(t, "node")
-	need(t, "git")
-	need(t, "go")
+	for _, tool := range []string{"node", "git", "go"} {
+		testhome.Need(t, tool, ".ci/run installs it")
+	}
 	dir := t.TempDir()
 	srv, err := fakegithub.New(fakegithub.Config{Dir: filepath.Join(dir, ".fake")})
 	if err != nil {
@@ -75,8 +63,7 @@ func newJob(t *testing.T) *job {
 	j := &job{t: t, srv: srv, app: app, inst: inst, dir: dir, files: map[string]string{}}
 	j.workspace = filepath.Join(dir, "work", "app", "app")
 	j.temp = filepath.Join(dir, "work", "_temp")
-	home := filepath.Join(dir, "home")
-	for _, d := range []string{j.workspace, j.temp, home, filepath.Join(dir, "run")} {
+	for _, d := range []string{j.workspace, j.temp} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			t.Fatal(err)
 		}
@@ -102,17 +89,11 @@ func newJob(t *testing.T) *job {
 		}
 		return strings.TrimSpace(string(out))
 	}
-	j.base = map[string]string{
-		"PATH":                os.Getenv("PATH"),
-		"HOME":                home,
-		"XDG_RUNTIME_DIR":     filepath.Join(dir, "run"),
-		"XDG_CACHE_HOME":      filepath.Join(home, ".cache"),
-		"XDG_CONFIG_HOME":     filepath.Join(home, ".config"),
-		"GIT_CONFIG_GLOBAL":   filepath.Join(home, ".gitconfig"),
-		"GIT_CONFIG_NOSYSTEM": "1",
-		"GIT_TERMINAL_PROMPT": "0",
-		"GIT_SSL_CAINFO":      srv.CAFile,
-		"SSL_CERT_FILE":       srv.CAFile,
+	if j.base, err = testhome.Env(dir, srv.CAFile); err != nil {
+		t.Fatal(err)
+	}
+	maps.Copy(j.base, map[string]string{
+		"PATH": os.Getenv("PATH"),
 		// The runner's Go, with this machine's caches: no network, no cold build.
 		"GOCACHE":     goenv("GOCACHE"),
 		"GOMODCACHE":  goenv("GOMODCACHE"),
@@ -131,7 +112,7 @@ func newJob(t *testing.T) *job {
 		"GITHUB_SERVER_URL":        "https://" + srv.Host,
 		"GITHUB_API_URL":           srv.APIURL,
 		"RUNNER_TEMP":              j.temp,
-	}
+	})
 	// Inputs as the runner passes them: every declared input, defaults applied.
 	j.inputs = map[string]string{
 		"APP-ID": "", "CLIENT-ID": app.ClientID, "PRIVATE-KEY": string(app.PEM), "SIGNER": "",

@@ -11,11 +11,9 @@
 package azurekms
 
 import (
-	"bytes"
 	"context"
 	"crypto"
 	"crypto/rsa"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -28,15 +26,12 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"github.com/git-credential-ghapp/git-credential-ghapp/appauth/internal/kmsrest"
 )
-
-// callTimeout bounds each request to Key Vault and each token request (a variable for tests).
-var callTimeout = 10 * time.Second
 
 const (
 	// apiVersion is the Key Vault REST API version used.
@@ -58,24 +53,9 @@ var vaultSuffixes = map[string]string{
 
 // A Key Vault key name is 1-127 letters, digits and dashes; a version is 32 hex digits (up to
 // 64 letters and digits accepted); a vault name is at most 63 letters, digits and dashes.
-func validName(s string) bool    { return charsetOK(s, 127, "-") }
-func validVersion(s string) bool { return charsetOK(s, 64, "") }
-func validVault(s string) bool   { return charsetOK(s, 63, "-") }
-
-// charsetOK reports whether s has between 1 and max bytes, each a letter, a digit or one of
-// extra. (A hand-written check: a compiled regexp would cost the helper's start-up ~0.5 ms.)
-func charsetOK(s string, max int, extra string) bool {
-	if len(s) == 0 || len(s) > max {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte(extra, c) >= 0) {
-			return false
-		}
-	}
-	return true
-}
+func validName(s string) bool    { return kmsrest.CharsetOK(s, 127, "-") }
+func validVersion(s string) bool { return kmsrest.CharsetOK(s, 64, "") }
+func validVault(s string) bool   { return kmsrest.CharsetOK(s, 63, "-") }
 
 // microsoftAuthorities are the authority hosts Microsoft's instance discovery knows.
 var microsoftAuthorities = []string{
@@ -100,7 +80,7 @@ type Signer struct {
 // it fails early, with one line naming the fix, when no credential works, the vault cannot be
 // reached, the caller lacks keys/read, or the key is not an RSA or RSA-HSM key of 2048, 3072 or
 // 4096 bits allowed to sign. ctx bounds New; each later call has a timeout of its own
-// (callTimeout).
+// (kmsrest.CallTimeout).
 func New(ctx context.Context, uri string) (crypto.Signer, error) {
 	host, name, version, scope, err := parseURI(uri)
 	if err != nil {
@@ -114,11 +94,11 @@ func New(ctx context.Context, uri string) (crypto.Signer, error) {
 	}
 	cred, err := azidentity.NewDefaultAzureCredential(opts)
 	if err != nil {
-		return nil, fmt.Errorf("azurekms: no Azure credentials: %s", oneLine(err.Error()))
+		return nil, fmt.Errorf("azurekms: no Azure credentials: %s", kmsrest.OneLine(err.Error()))
 	}
 	s := &Signer{
 		ctx:    ctx,
-		client: &http.Client{Timeout: callTimeout},
+		client: kmsrest.NewClient(nil),
 		cred:   cred,
 		scope:  scope,
 		vault:  "https://" + host,
@@ -129,7 +109,7 @@ func New(ctx context.Context, uri string) (crypto.Signer, error) {
 	}
 	// New's context bounds New only (keystore's contract): the helper opens the signer under
 	// the request's deadline and cancels that context once it is open, before the mint signs.
-	// Later calls keep its values but not its end; each has callTimeout.
+	// Later calls keep its values but not its end; each has kmsrest.CallTimeout.
 	s.ctx = context.WithoutCancel(ctx)
 	return s, nil
 }
@@ -140,21 +120,21 @@ func parseURI(uri string) (host, name, version, scope string, err error) {
 	const form = "write azurekms://VAULT.vault.azure.net/KEY or azurekms://VAULT.vault.azure.net/KEY/VERSION"
 	rest, ok := strings.CutPrefix(uri, scheme)
 	if !ok {
-		return "", "", "", "", fmt.Errorf("azurekms: signer %q does not start with %s; %s", clip(uri), scheme, form)
+		return "", "", "", "", fmt.Errorf("azurekms: signer %q does not start with %s; %s", kmsrest.Clip(uri), scheme, form)
 	}
 	parts := strings.Split(rest, "/")
 	if len(parts) < 2 || len(parts) > 3 {
-		return "", "", "", "", fmt.Errorf("azurekms: signer %q is not a vault host and a key name; %s", clip(uri), form)
+		return "", "", "", "", fmt.Errorf("azurekms: signer %q is not a vault host and a key name; %s", kmsrest.Clip(uri), form)
 	}
 	host, name = strings.ToLower(parts[0]), parts[1]
 	if len(parts) == 3 {
 		version = parts[2]
 		if !validVersion(version) {
-			return "", "", "", "", fmt.Errorf("azurekms: signer %q: the key version must be letters and digits (as `az keyvault key list-versions` shows); %s", clip(uri), form)
+			return "", "", "", "", fmt.Errorf("azurekms: signer %q: the key version must be letters and digits (as `az keyvault key list-versions` shows); %s", kmsrest.Clip(uri), form)
 		}
 	}
 	if !validName(name) {
-		return "", "", "", "", fmt.Errorf("azurekms: signer %q: a Key Vault key name is 1-127 letters, digits and dashes; %s", clip(uri), form)
+		return "", "", "", "", fmt.Errorf("azurekms: signer %q: a Key Vault key name is 1-127 letters, digits and dashes; %s", kmsrest.Clip(uri), form)
 	}
 	for suffix, sc := range vaultSuffixes {
 		if v, ok := strings.CutSuffix(host, suffix); ok && validVault(v) {
@@ -166,7 +146,7 @@ func parseURI(uri string) (host, name, version, scope string, err error) {
 			return host, name, version, vaultSuffixes[".vault.azure.net"], nil
 		}
 	}
-	return "", "", "", "", fmt.Errorf("azurekms: signer %q: %q is not a Key Vault host (VAULT.vault.azure.net or another Azure cloud's vault or managed HSM); %s", clip(uri), clip(host), form)
+	return "", "", "", "", fmt.Errorf("azurekms: signer %q: %q is not a Key Vault host (VAULT.vault.azure.net or another Azure cloud's vault or managed HSM); %s", kmsrest.Clip(uri), kmsrest.Clip(host), form)
 }
 
 // customAuthority reports whether AZURE_AUTHORITY_HOST names a host Microsoft's instance
@@ -189,14 +169,8 @@ func (s *Signer) Public() crypto.PublicKey { return s.pub }
 // Sign asks Key Vault for an RS256 signature (RSASSA-PKCS1-v1_5 with SHA-256) over digest; the
 // Sign operation takes the digest, not the message. rand is not used.
 func (s *Signer) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
-	if opts == nil || opts.HashFunc() != crypto.SHA256 {
-		return nil, errors.New("azurekms: only SHA-256 digests are signed (RS256)")
-	}
-	if _, pss := opts.(*rsa.PSSOptions); pss {
-		return nil, errors.New("azurekms: only RSASSA-PKCS1-v1_5 signatures are made (RS256), not PSS")
-	}
-	if len(digest) != sha256.Size {
-		return nil, fmt.Errorf("azurekms: the digest is %d bytes; a SHA-256 digest is 32", len(digest))
+	if err := kmsrest.CheckDigest("azurekms", digest, opts); err != nil {
+		return nil, err
 	}
 	var resp struct {
 		Value string `json:"value"`
@@ -209,7 +183,7 @@ func (s *Signer) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byt
 	if err != nil {
 		return nil, errors.New("azurekms: Key Vault answered a signature that is not base64url")
 	}
-	if err := rsa.VerifyPKCS1v15(s.pub, crypto.SHA256, digest, sig); err != nil {
+	if !kmsrest.Verifies(s.pub, digest, sig) {
 		return nil, fmt.Errorf("azurekms: the signature from key %q does not verify with its public key", s.name)
 	}
 	return sig, nil
@@ -261,7 +235,7 @@ func (s *Signer) getKey(version string) error {
 	prefix := s.vault + "/keys/" + s.name + "/"
 	ver, ok := strings.CutPrefix(k.Kid, prefix)
 	if !ok || !validVersion(ver) {
-		return fmt.Errorf("azurekms: Key Vault answered a key id for another vault or key (%s)", clip(k.Kid))
+		return fmt.Errorf("azurekms: Key Vault answered a key id for another vault or key (%s)", kmsrest.Clip(k.Kid))
 	}
 	s.kid, s.pub = prefix+ver, pub
 	return nil
@@ -270,39 +244,25 @@ func (s *Signer) getKey(version string) error {
 // call sends one authenticated request to rawURL and decodes the JSON answer into out. op is
 // "get" or "sign", for the permission error.
 func (s *Signer) call(method, rawURL string, in, out any, op string) error {
-	ctx, cancel := context.WithTimeout(s.ctx, callTimeout)
+	ctx, cancel := context.WithTimeout(s.ctx, kmsrest.CallTimeout)
 	defer cancel()
 	tok, err := s.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{s.scope}})
 	if err != nil {
 		return tokenError(err)
 	}
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return fmt.Errorf("azurekms: %v", err)
-		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, rawURL+"?api-version="+apiVersion, body)
-	if err != nil {
+	header := http.Header{"Authorization": {"Bearer " + tok.Token}}
+	status, data, err := kmsrest.Do(ctx, s.client, method, rawURL+"?api-version="+apiVersion, in, header)
+	var ne *kmsrest.NetError
+	switch {
+	case errors.As(err, &ne) && ne.Reading:
+		return fmt.Errorf("azurekms: reading Key Vault's answer: %s", ne.Cause)
+	case errors.As(err, &ne):
+		return fmt.Errorf("azurekms: cannot reach Key Vault at %s: %s; check the vault name, the network and HTTPS_PROXY", s.vault, ne.Cause)
+	case err != nil:
 		return fmt.Errorf("azurekms: %v", err)
 	}
-	req.Header.Set("Authorization", "Bearer "+tok.Token)
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return fmt.Errorf("azurekms: cannot reach Key Vault at %s: %s; check the vault name, the network and HTTPS_PROXY", s.vault, netCause(err))
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return fmt.Errorf("azurekms: reading Key Vault's answer: %s", netCause(err))
-	}
-	if resp.StatusCode/100 != 2 {
-		return s.apiError(resp.StatusCode, data, op)
+	if status/100 != 2 {
+		return s.apiError(status, data, op)
 	}
 	if err := json.Unmarshal(data, out); err != nil {
 		return fmt.Errorf("azurekms: Key Vault's answer is not the JSON expected: %v", err)
@@ -322,7 +282,7 @@ func (s *Signer) apiError(status int, data []byte, op string) error {
 		} `json:"error"`
 	}
 	_ = json.Unmarshal(data, &e)
-	code, msg := e.Error.Code, oneLine(e.Error.Message)
+	code, msg := e.Error.Code, kmsrest.OneLine(e.Error.Message)
 	if e.Error.InnerError != nil && e.Error.InnerError.Code != "" {
 		code += "/" + e.Error.InnerError.Code
 	}
@@ -356,38 +316,11 @@ func tokenError(err error) error {
 		}
 		if b.Code != "" {
 			desc, _, _ := strings.Cut(b.Desc, "Trace ID")
-			return fmt.Errorf("azurekms: Microsoft Entra ID refused the credentials (%s: %s); check AZURE_TENANT_ID, AZURE_CLIENT_ID and the secret or certificate", b.Code, clip(oneLine(desc)))
+			return fmt.Errorf("azurekms: Microsoft Entra ID refused the credentials (%s: %s); check AZURE_TENANT_ID, AZURE_CLIENT_ID and the secret or certificate", b.Code, kmsrest.Clip(kmsrest.OneLine(desc)))
 		}
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
-		return errors.New("azurekms: no Azure access token within " + callTimeout.String() + "; check the network and the credentials")
+		return errors.New("azurekms: no Azure access token within " + kmsrest.CallTimeout.String() + "; check the network and the credentials")
 	}
-	return fmt.Errorf("azurekms: cannot get an Azure access token: %s; set AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET, use workload or managed identity, or `az login`", clip(oneLine(err.Error())))
-}
-
-// netCause is the innermost description of a transport error; it holds no token.
-func netCause(err error) string {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	if errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "Client.Timeout") {
-		return "no answer within " + callTimeout.String()
-	}
-	return oneLine(err.Error())
-}
-
-func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 300 {
-		s = s[:300] + "..."
-	}
-	return s
-}
-
-func clip(s string) string {
-	if len(s) > 200 {
-		return s[:200] + "..."
-	}
-	return s
+	return fmt.Errorf("azurekms: cannot get an Azure access token: %s; set AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET, use workload or managed identity, or `az login`", kmsrest.Clip(kmsrest.OneLine(err.Error())))
 }

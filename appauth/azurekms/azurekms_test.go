@@ -6,14 +6,11 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
-	"fmt"
-	"net"
 	"os"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/git-credential-ghapp/git-credential-ghapp/internal/fakegithub"
+	"github.com/git-credential-ghapp/git-credential-ghapp/appauth/internal/kmstest"
 	"github.com/git-credential-ghapp/git-credential-ghapp/internal/fakekms"
 )
 
@@ -21,14 +18,8 @@ import (
 // DefaultAzureCredential to the environment credential, so no test probes a managed-identity
 // endpoint or runs az.
 func TestMain(m *testing.M) {
-	dir, err := fakekms.CADir()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	os.Setenv("SSL_CERT_DIR", dir)
+	kmstest.SetUpProcess()
 	os.Setenv("AZURE_TOKEN_CREDENTIALS", "EnvironmentCredential")
-	os.Setenv("HOME", dir)
 	os.Exit(m.Run())
 }
 
@@ -39,43 +30,16 @@ func start(t *testing.T, key *rsa.PrivateKey) (*fakekms.Azure, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(a.Close)
-	for _, kv := range env {
-		k, v, _ := strings.Cut(kv, "=")
-		if k != "SSL_CERT_DIR" {
-			t.Setenv(k, v)
-		}
-	}
+	kmstest.SetEnv(t, env)
 	return a, uri
 }
 
 // The app's key in Key Vault signs a JWT that the fake GitHub accepts; the token comes through
 // azidentity's real client-secret flow against the fake Entra ID endpoint.
 func TestSignsAppJWT(t *testing.T) {
-	gh, err := fakegithub.New(fakegithub.Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer gh.Close()
-	app := gh.NewApp("kms-app")
+	gh, app := kmstest.GitHub(t)
 	a, uri := start(t, app.Key)
-	// The helper opens the signer under its request deadline and cancels that once the signer is
-	// open, before the mint signs: New's context bounds New only (keystore's contract).
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	s, err := New(ctx, uri)
-	cancel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !s.Public().(*rsa.PublicKey).Equal(&app.Key.PublicKey) {
-		t.Fatal("Public() is not the app's public key")
-	}
-	jwt, err := fakekms.AppJWT(s, fmt.Sprint(app.ID), time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := fakekms.GetApp(gh.Client(), gh.APIURL, jwt); err != nil {
-		t.Fatalf("GitHub refused the JWT signed in Key Vault: %v", err)
-	}
+	kmstest.SignsAppJWT(t, gh, app, uri, New, "Key Vault")
 	if a.Signs() != 1 || a.TokenRequests() != 1 {
 		t.Fatalf("signs = %d, tokens = %d; want 1, 1", a.Signs(), a.TokenRequests())
 	}
@@ -83,7 +47,7 @@ func TestSignsAppJWT(t *testing.T) {
 
 // Without a version the newest is used and pinned; with one, that version signs.
 func TestVersions(t *testing.T) {
-	oldKey, newKey := mustKey(t), mustKey(t)
+	oldKey, newKey := kmstest.MustKey(t), kmstest.MustKey(t)
 	a, uri := start(t, oldKey)
 	oldVer := strings.TrimSpace(a.AddKey("other", &fakekms.AzureKey{Kty: "RSA-HSM", KeyOps: []string{"sign"}, Key: oldKey}))
 	a.AddKey("other", &fakekms.AzureKey{Kty: "RSA-HSM", KeyOps: []string{"sign"}, Key: newKey})
@@ -111,7 +75,7 @@ func TestVersions(t *testing.T) {
 }
 
 func TestWrongKey(t *testing.T) {
-	key := mustKey(t)
+	key := kmstest.MustKey(t)
 	small, err := rsa.GenerateKey(rand.Reader, 1024)
 	if err != nil {
 		t.Fatal(err)
@@ -136,7 +100,7 @@ func TestWrongKey(t *testing.T) {
 }
 
 func TestPermissionDenied(t *testing.T) {
-	key := mustKey(t)
+	key := kmstest.MustKey(t)
 	for _, deny := range []string{"get", "sign"} {
 		t.Run(deny, func(t *testing.T) {
 			a, uri := start(t, key)
@@ -156,7 +120,7 @@ func TestPermissionDenied(t *testing.T) {
 
 // A wrong client secret is refused by Entra ID; the error says so in one line without the secret.
 func TestBadSecret(t *testing.T) {
-	_, uri := start(t, mustKey(t))
+	_, uri := start(t, kmstest.MustKey(t))
 	t.Setenv("AZURE_CLIENT_SECRET", "wrong-secret-value")
 	_, err := New(context.Background(), uri)
 	want := "azurekms: Microsoft Entra ID refused the credentials (invalid_client: AADSTS7000215: Invalid client secret provided."
@@ -180,14 +144,9 @@ func TestNoCredentials(t *testing.T) {
 }
 
 func TestUnreachable(t *testing.T) {
-	start(t, mustKey(t))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	_, err = New(context.Background(), "azurekms://"+addr+"/ghapp")
+	start(t, kmstest.MustKey(t))
+	addr := kmstest.ClosedAddr(t)
+	_, err := New(context.Background(), "azurekms://"+addr+"/ghapp")
 	want := "azurekms: cannot reach Key Vault at https://" + addr + ": "
 	if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.HasSuffix(err.Error(), "; check the vault name, the network and HTTPS_PROXY") {
 		t.Fatalf("err = %v", err)
@@ -222,21 +181,12 @@ func TestURIErrors(t *testing.T) {
 }
 
 func TestSignRejectsOtherHashes(t *testing.T) {
-	a, uri := start(t, mustKey(t))
+	a, uri := start(t, kmstest.MustKey(t))
 	s, err := New(context.Background(), uri)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := make([]byte, 48)
-	if _, err := s.Sign(nil, d, crypto.SHA384); err == nil {
-		t.Error("SHA-384 accepted")
-	}
-	if _, err := s.Sign(nil, d[:31], crypto.SHA256); err == nil {
-		t.Error("a 31-byte digest accepted")
-	}
-	if _, err := s.Sign(nil, d[:32], &rsa.PSSOptions{Hash: crypto.SHA256}); err == nil {
-		t.Error("PSS accepted")
-	}
+	kmstest.RejectsOtherHashes(t, s, 31)
 	if a.Signs() != 0 {
 		t.Error("a refused request reached Key Vault")
 	}
@@ -258,13 +208,4 @@ func FuzzParseURI(f *testing.F) {
 			t.Fatalf("parseURI(%q) = %q %q %q %q", uri, host, name, version, scope)
 		}
 	})
-}
-
-func mustKey(t *testing.T) *rsa.PrivateKey {
-	t.Helper()
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
 }

@@ -12,11 +12,9 @@
 package gcpkms
 
 import (
-	"bytes"
 	"context"
 	"crypto"
 	"crypto/rsa"
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -30,14 +28,11 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"time"
 
+	"github.com/git-credential-ghapp/git-credential-ghapp/appauth/internal/kmsrest"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/google"
 )
-
-// callTimeout bounds each request to Cloud KMS and to the token endpoint (a variable for tests).
-var callTimeout = 10 * time.Second
 
 const (
 	// scope is the OAuth scope for Cloud KMS
@@ -58,31 +53,16 @@ func validResource(name string) bool {
 	if len(p) != 10 || p[0] != "projects" || p[2] != "locations" || p[4] != "keyRings" || p[6] != "cryptoKeys" || p[8] != "cryptoKeyVersions" {
 		return false
 	}
-	if !charsetOK(p[1], 100, ".:_-") || strings.Contains(p[1], "..") {
+	if !kmsrest.CharsetOK(p[1], 100, ".:_-") || strings.Contains(p[1], "..") {
 		return false
 	}
 	for _, seg := range []string{p[3], p[5], p[7]} {
-		if !charsetOK(seg, 63, "_-") {
+		if !kmsrest.CharsetOK(seg, 63, "_-") {
 			return false
 		}
 	}
 	v := p[9]
-	return charsetOK(v, 20, "") && strings.Trim(v, "0123456789") == ""
-}
-
-// charsetOK reports whether s has between 1 and max bytes, each a letter, a digit or one of
-// extra. (A hand-written check: a compiled regexp would cost the helper's start-up ~0.5 ms.)
-func charsetOK(s string, max int, extra string) bool {
-	if len(s) == 0 || len(s) > max {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte(extra, c) >= 0) {
-			return false
-		}
-	}
-	return true
+	return kmsrest.CharsetOK(v, 20, "") && strings.Trim(v, "0123456789") == ""
 }
 
 // Signer is a crypto.Signer backed by one Cloud KMS CryptoKeyVersion.
@@ -101,7 +81,7 @@ type Signer struct {
 // are no credentials, KMS cannot be reached, the caller lacks
 // cloudkms.cryptoKeyVersions.viewPublicKey, or the version's algorithm is not
 // RSA_SIGN_PKCS1_{2048,3072,4096}_SHA256. ctx bounds New; each later call has a timeout of its own
-// (callTimeout).
+// (kmsrest.CallTimeout).
 func New(ctx context.Context, uri string) (crypto.Signer, error) {
 	name, err := parseURI(uri)
 	if err != nil {
@@ -111,7 +91,7 @@ func New(ctx context.Context, uri string) (crypto.Signer, error) {
 	if err != nil {
 		return nil, err
 	}
-	client := &http.Client{Timeout: callTimeout}
+	client := kmsrest.NewClient(nil)
 	// The token endpoint is called with this client too (oauth2.HTTPClient), so the token fetch
 	// has the same per-call bound.
 	tctx := context.WithValue(context.WithoutCancel(ctx), oauth2.HTTPClient, client)
@@ -132,7 +112,7 @@ func New(ctx context.Context, uri string) (crypto.Signer, error) {
 	}
 	// New's context bounds New only (keystore's contract): the helper opens the signer under
 	// the request's deadline and cancels that context once it is open, before the mint signs.
-	// Later calls keep its values but not its end; each has callTimeout.
+	// Later calls keep its values but not its end; each has kmsrest.CallTimeout.
 	s.ctx = context.WithoutCancel(ctx)
 	return s, nil
 }
@@ -143,13 +123,13 @@ func parseURI(uri string) (string, error) {
 	const form = "write gcpkms://projects/P/locations/L/keyRings/R/cryptoKeys/K/cryptoKeyVersions/V"
 	name, ok := strings.CutPrefix(uri, scheme)
 	if !ok {
-		return "", fmt.Errorf("gcpkms: signer %q does not start with %s; %s", clip(uri), scheme, form)
+		return "", fmt.Errorf("gcpkms: signer %q does not start with %s; %s", kmsrest.Clip(uri), scheme, form)
 	}
 	if !validResource(name) {
 		if !strings.Contains(name, "/cryptoKeyVersions/") && strings.Contains(name, "/cryptoKeys/") {
-			return "", fmt.Errorf("gcpkms: signer %q names no key version; append /cryptoKeyVersions/N (see `gcloud kms keys versions list`)", clip(uri))
+			return "", fmt.Errorf("gcpkms: signer %q names no key version; append /cryptoKeyVersions/N (see `gcloud kms keys versions list`)", kmsrest.Clip(uri))
 		}
-		return "", fmt.Errorf("gcpkms: signer %q is not a key version's resource name; %s", clip(uri), form)
+		return "", fmt.Errorf("gcpkms: signer %q is not a key version's resource name; %s", kmsrest.Clip(uri), form)
 	}
 	return name, nil
 }
@@ -164,7 +144,7 @@ func endpointFromEnv() (string, error) {
 	if err == nil && u.User != nil {
 		return "", fmt.Errorf("gcpkms: %s carries a user name or password; remove it", endpointEnv)
 	}
-	if err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname()))) {
+	if err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && kmsrest.IsLoopback(u.Hostname()))) {
 		return "", fmt.Errorf("gcpkms: %s=%q is not an https URL such as https://cloudkms.googleapis.com/", endpointEnv, v)
 	}
 	return strings.TrimSuffix(strings.TrimRight(v, "/"), "/v1"), nil
@@ -197,14 +177,8 @@ func crc32c(b []byte) string {
 // RSA_SIGN_PKCS1_*_SHA256 algorithms. Request and answer carry CRC32C checksums, as Google
 // recommends (https://cloud.google.com/kms/docs/data-integrity-guidelines). rand is not used.
 func (s *Signer) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
-	if opts == nil || opts.HashFunc() != crypto.SHA256 {
-		return nil, errors.New("gcpkms: only SHA-256 digests are signed (RS256)")
-	}
-	if _, pss := opts.(*rsa.PSSOptions); pss {
-		return nil, errors.New("gcpkms: only RSASSA-PKCS1-v1_5 signatures are made (RS256), not PSS")
-	}
-	if len(digest) != sha256.Size {
-		return nil, fmt.Errorf("gcpkms: the digest is %d bytes; a SHA-256 digest is 32", len(digest))
+	if err := kmsrest.CheckDigest("gcpkms", digest, opts); err != nil {
+		return nil, err
 	}
 	req := map[string]any{
 		"digest":       map[string]string{"sha256": base64.StdEncoding.EncodeToString(digest)},
@@ -222,7 +196,7 @@ func (s *Signer) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byt
 	if !resp.VerifiedDigestCrc32c || resp.Name != s.name || resp.SignatureCrc32c != crc32c(resp.Signature) {
 		return nil, errors.New("gcpkms: the signature was damaged in transit (CRC32C mismatch); try again")
 	}
-	if err := rsa.VerifyPKCS1v15(s.pub, crypto.SHA256, digest, resp.Signature); err != nil {
+	if !kmsrest.Verifies(s.pub, digest, resp.Signature) {
 		return nil, fmt.Errorf("gcpkms: the signature from %s does not verify with its public key", s.name)
 	}
 	return resp.Signature, nil
@@ -264,42 +238,28 @@ func (s *Signer) readPublicKey() error {
 
 // call sends one authenticated request to {endpoint}/v1/{path} and decodes the answer into out.
 func (s *Signer) call(method, path string, in, out any) error {
-	ctx, cancel := context.WithTimeout(s.ctx, callTimeout)
+	ctx, cancel := context.WithTimeout(s.ctx, kmsrest.CallTimeout)
 	defer cancel()
 	tok, err := s.ts.Token()
 	if err != nil {
 		return tokenError(err)
 	}
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return fmt.Errorf("gcpkms: %v", err)
-		}
-		body = bytes.NewReader(b)
+	header := http.Header{"Authorization": {tok.Type() + " " + tok.AccessToken}}
+	if s.quota != "" {
+		header.Set("X-Goog-User-Project", s.quota)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, s.endpoint+"/v1/"+path, body)
-	if err != nil {
+	status, data, err := kmsrest.Do(ctx, s.client, method, s.endpoint+"/v1/"+path, in, header)
+	var ne *kmsrest.NetError
+	switch {
+	case errors.As(err, &ne) && ne.Reading:
+		return fmt.Errorf("gcpkms: reading Cloud KMS's answer: %s", ne.Cause)
+	case errors.As(err, &ne):
+		return fmt.Errorf("gcpkms: cannot reach Cloud KMS at %s: %s; check the network, HTTPS_PROXY and %s", s.endpoint, ne.Cause, endpointEnv)
+	case err != nil:
 		return fmt.Errorf("gcpkms: %v", err)
 	}
-	tok.SetAuthHeader(req)
-	if s.quota != "" {
-		req.Header.Set("X-Goog-User-Project", s.quota)
-	}
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return fmt.Errorf("gcpkms: cannot reach Cloud KMS at %s: %s; check the network, HTTPS_PROXY and %s", s.endpoint, netCause(err), endpointEnv)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return fmt.Errorf("gcpkms: reading Cloud KMS's answer: %s", netCause(err))
-	}
-	if resp.StatusCode/100 != 2 {
-		return s.apiError(resp.StatusCode, data)
+	if status/100 != 2 {
+		return s.apiError(status, data)
 	}
 	if err := json.Unmarshal(data, out); err != nil {
 		return fmt.Errorf("gcpkms: Cloud KMS's answer is not the JSON expected: %v", err)
@@ -317,7 +277,7 @@ func (s *Signer) apiError(code int, data []byte) error {
 		} `json:"error"`
 	}
 	_ = json.Unmarshal(data, &e)
-	msg := oneLine(e.Error.Message)
+	msg := kmsrest.OneLine(e.Error.Message)
 	switch {
 	case e.Error.Status == "PERMISSION_DENIED" || code == http.StatusForbidden:
 		return fmt.Errorf("gcpkms: permission denied on %s: grant the credentials' principal roles/cloudkms.signerVerifier on the key (cloudkms.cryptoKeyVersions.useToSign and cloudkms.cryptoKeyVersions.viewPublicKey), and check the name (Cloud KMS says: %s)", s.name, msg)
@@ -354,38 +314,7 @@ func tokenError(err error) error {
 		if desc == "" && re.Response != nil {
 			desc = "HTTP " + strconv.Itoa(re.Response.StatusCode)
 		}
-		return fmt.Errorf("gcpkms: Google refused an access token (%s); check the service account key in GOOGLE_APPLICATION_CREDENTIALS or run `gcloud auth application-default login`", oneLine(desc))
+		return fmt.Errorf("gcpkms: Google refused an access token (%s); check the service account key in GOOGLE_APPLICATION_CREDENTIALS or run `gcloud auth application-default login`", kmsrest.OneLine(desc))
 	}
-	return fmt.Errorf("gcpkms: cannot get an access token from Google: %s; check the network and the credentials (GOOGLE_APPLICATION_CREDENTIALS, gcloud ADC, metadata server)", netCause(err))
-}
-
-// netCause is the innermost description of a transport error; it holds no token.
-func netCause(err error) string {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	if errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "Client.Timeout") {
-		return "no answer within " + callTimeout.String()
-	}
-	return oneLine(err.Error())
-}
-
-func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 300 {
-		s = s[:300] + "..."
-	}
-	return s
-}
-
-func clip(s string) string {
-	if len(s) > 200 {
-		return s[:200] + "..."
-	}
-	return s
-}
-
-func isLoopback(host string) bool {
-	return host == "localhost" || host == "::1" || strings.HasPrefix(host, "127.")
+	return fmt.Errorf("gcpkms: cannot get an access token from Google: %s; check the network and the credentials (GOOGLE_APPLICATION_CREDENTIALS, gcloud ADC, metadata server)", kmsrest.NetCause(err))
 }

@@ -3,17 +3,13 @@ package gcpkms
 import (
 	"context"
 	"crypto"
-	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
-	"fmt"
-	"net"
 	"os"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/git-credential-ghapp/git-credential-ghapp/internal/fakegithub"
+	"github.com/git-credential-ghapp/git-credential-ghapp/appauth/internal/kmstest"
 	"github.com/git-credential-ghapp/git-credential-ghapp/internal/fakekms"
 )
 
@@ -21,14 +17,8 @@ import (
 // test off the real metadata server: with GCE_METADATA_HOST set, ADC never probes
 // 169.254.169.254 or metadata.google.internal, and that host refuses connections.
 func TestMain(m *testing.M) {
-	dir, err := fakekms.CADir()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	os.Setenv("SSL_CERT_DIR", dir)
+	dir := kmstest.SetUpProcess() // HOME: no gcloud ADC file
 	os.Setenv("GCE_METADATA_HOST", "127.0.0.1:1")
-	os.Setenv("HOME", dir) // no gcloud ADC file
 	os.Setenv("CLOUDSDK_CONFIG", dir)
 	os.Exit(m.Run())
 }
@@ -38,13 +28,7 @@ func setEnv(t *testing.T, env []string) {
 	for _, k := range []string{"GOOGLE_APPLICATION_CREDENTIALS", endpointEnv, "GOOGLE_CLOUD_QUOTA_PROJECT"} {
 		t.Setenv(k, "")
 	}
-	for _, kv := range env {
-		k, v, _ := strings.Cut(kv, "=")
-		if k == "SSL_CERT_DIR" {
-			continue // set once in TestMain
-		}
-		t.Setenv(k, v)
-	}
+	kmstest.SetEnv(t, env)
 }
 
 func start(t *testing.T, key *rsa.PrivateKey) (*fakekms.GCP, string) {
@@ -61,38 +45,16 @@ func start(t *testing.T, key *rsa.PrivateKey) (*fakekms.GCP, string) {
 // The app's key in Cloud KMS signs a JWT that the fake GitHub accepts; the service-account
 // credentials go through the real ADC code to the fake token endpoint.
 func TestSignsAppJWT(t *testing.T) {
-	gh, err := fakegithub.New(fakegithub.Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer gh.Close()
-	app := gh.NewApp("kms-app")
+	gh, app := kmstest.GitHub(t)
 	g, uri := start(t, app.Key)
-	// The helper opens the signer under its request deadline and cancels that once the signer is
-	// open, before the mint signs: New's context bounds New only (keystore's contract).
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	s, err := New(ctx, uri)
-	cancel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !s.Public().(*rsa.PublicKey).Equal(&app.Key.PublicKey) {
-		t.Fatal("Public() is not the app's public key")
-	}
-	jwt, err := fakekms.AppJWT(s, fmt.Sprint(app.ID), time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := fakekms.GetApp(gh.Client(), gh.APIURL, jwt); err != nil {
-		t.Fatalf("GitHub refused the JWT signed in Cloud KMS: %v", err)
-	}
+	kmstest.SignsAppJWT(t, gh, app, uri, New, "Cloud KMS")
 	if g.Signs() != 1 {
 		t.Fatalf("KMS made %d signatures, want 1", g.Signs())
 	}
 }
 
 func TestWrongAlgorithm(t *testing.T) {
-	key := mustKey(t)
+	key := kmstest.MustKey(t)
 	for _, alg := range []string{"RSA_SIGN_PSS_2048_SHA256", "RSA_SIGN_RAW_PKCS1_2048", "EC_SIGN_P256_SHA256", "RSA_DECRYPT_OAEP_2048_SHA256", "GOOGLE_SYMMETRIC_ENCRYPTION"} {
 		t.Run(alg, func(t *testing.T) {
 			g, uri := start(t, key)
@@ -115,7 +77,7 @@ func TestWrongAlgorithm(t *testing.T) {
 }
 
 func TestPermissionDenied(t *testing.T) {
-	key := mustKey(t)
+	key := kmstest.MustKey(t)
 	for _, perm := range []string{"cloudkms.cryptoKeyVersions.viewPublicKey", "cloudkms.cryptoKeyVersions.useToSign"} {
 		t.Run(perm, func(t *testing.T) {
 			g, uri := start(t, key)
@@ -136,8 +98,8 @@ func TestPermissionDenied(t *testing.T) {
 
 // A service-account key the token endpoint does not know is refused there, in one line.
 func TestBadCredentials(t *testing.T) {
-	g, uri := start(t, mustKey(t))
-	g.SAKey = mustKey(t) // the file now holds a key Google does not accept
+	g, uri := start(t, kmstest.MustKey(t))
+	g.SAKey = kmstest.MustKey(t) // the file now holds a key Google does not accept
 	_, err := New(context.Background(), uri)
 	want := "gcpkms: Google refused an access token (invalid_grant: Invalid JWT Signature.); check the service account key"
 	if err == nil || !strings.HasPrefix(err.Error(), want) {
@@ -155,16 +117,10 @@ func TestNoCredentialsReachable(t *testing.T) {
 }
 
 func TestUnreachable(t *testing.T) {
-	g, uri := start(t, mustKey(t))
-	_ = g
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	_, uri := start(t, kmstest.MustKey(t))
+	addr := kmstest.ClosedAddr(t)
 	t.Setenv(endpointEnv, "https://"+addr+"/")
-	_, err = New(context.Background(), uri)
+	_, err := New(context.Background(), uri)
 	want := "gcpkms: cannot reach Cloud KMS at https://" + addr + ": "
 	if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.HasSuffix(err.Error(), "; check the network, HTTPS_PROXY and "+endpointEnv) {
 		t.Fatalf("err = %v", err)
@@ -194,21 +150,12 @@ func TestURIErrors(t *testing.T) {
 }
 
 func TestSignRejectsOtherHashes(t *testing.T) {
-	g, uri := start(t, mustKey(t))
+	g, uri := start(t, kmstest.MustKey(t))
 	s, err := New(context.Background(), uri)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := make([]byte, 48)
-	if _, err := s.Sign(nil, d, crypto.SHA384); err == nil {
-		t.Error("SHA-384 accepted")
-	}
-	if _, err := s.Sign(nil, d[:31], crypto.SHA256); err == nil {
-		t.Error("a 31-byte digest accepted")
-	}
-	if _, err := s.Sign(nil, d[:32], &rsa.PSSOptions{Hash: crypto.SHA256}); err == nil {
-		t.Error("PSS accepted")
-	}
+	kmstest.RejectsOtherHashes(t, s, 31)
 	if g.Signs() != 0 {
 		t.Error("a refused request reached KMS")
 	}
@@ -231,14 +178,3 @@ func FuzzParseURI(f *testing.F) {
 		}
 	})
 }
-
-func mustKey(t *testing.T) *rsa.PrivateKey {
-	t.Helper()
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
-
-var _ = rand.Reader

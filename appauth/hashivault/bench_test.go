@@ -1,66 +1,24 @@
 package hashivault
 
 import (
-	"context"
-	"crypto"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/sha256"
-	"strings"
 	"testing"
 
+	"github.com/git-credential-ghapp/git-credential-ghapp/appauth/internal/kmstest"
 	"github.com/git-credential-ghapp/git-credential-ghapp/internal/fakekms"
 )
 
-// BenchmarkNew measures what a helper process pays before its first signature: the credential
-// chain (a token request where there is one) and reading the public key, against the fake on
-// loopback.
-func BenchmarkNew(b *testing.B) {
-	uri := benchStart(b)
-	for b.Loop() {
-		if _, err := New(context.Background(), uri); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
+// BenchmarkNew measures what a helper process pays before its first signature (kmstest.BenchNew).
+func BenchmarkNew(b *testing.B) { kmstest.BenchNew(b, benchStart(b), New) }
 
 // BenchmarkSign measures one signature round trip to the fake on loopback.
-func BenchmarkSign(b *testing.B) {
-	s, err := New(context.Background(), benchStart(b))
-	if err != nil {
-		b.Fatal(err)
-	}
-	d := sha256.Sum256([]byte("header.payload"))
-	for b.Loop() {
-		if _, err := s.Sign(nil, d[:], crypto.SHA256); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
+func BenchmarkSign(b *testing.B) { kmstest.BenchSign(b, benchStart(b), New) }
 
 func benchStart(b *testing.B) string {
-	v, uri, env, err := fakekms.StartVault(benchKey(b))
+	f, uri, env, err := fakekms.StartVault(kmstest.MustKey(b))
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(v.Close)
-	setEnvB(b, env)
+	b.Cleanup(f.Close)
+	kmstest.SetEnv(b, env)
 	return uri
-}
-
-func benchKey(b *testing.B) *rsa.PrivateKey {
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return k
-}
-
-func setEnvB(b *testing.B, env []string) {
-	for _, kv := range env {
-		k, v, _ := strings.Cut(kv, "=")
-		if k != "SSL_CERT_DIR" {
-			b.Setenv(k, v)
-		}
-	}
 }

@@ -6,13 +6,10 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
-	"fmt"
-	"net"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/git-credential-ghapp/git-credential-ghapp/internal/fakegithub"
+	"github.com/git-credential-ghapp/git-credential-ghapp/appauth/internal/kmstest"
 	"github.com/git-credential-ghapp/git-credential-ghapp/internal/fakekms"
 )
 
@@ -23,49 +20,27 @@ func setEnv(t *testing.T, env []string) {
 	for _, k := range []string{"VAULT_ADDR", "VAULT_TOKEN", "VAULT_CACERT", "VAULT_NAMESPACE", "TRANSIT_SECRET_ENGINE_PATH"} {
 		t.Setenv(k, "")
 	}
-	for _, kv := range env {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
+	kmstest.SetEnv(t, env)
 }
 
-func startGitHub(t *testing.T) (*fakegithub.Server, *fakegithub.App) {
+// start runs a fake Vault holding key as transit key "ghapp" until the test ends, and points the
+// environment at it.
+func start(t *testing.T, key *rsa.PrivateKey) (*fakekms.Vault, string) {
 	t.Helper()
-	srv, err := fakegithub.New(fakegithub.Config{Dir: t.TempDir()})
+	v, uri, env, err := fakekms.StartVault(key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(srv.Close)
-	return srv, srv.NewApp("kms-app")
+	t.Cleanup(v.Close)
+	setEnv(t, env)
+	return v, uri
 }
 
 // The app's key imported into Vault transit signs a JWT that the fake GitHub accepts.
 func TestSignsAppJWT(t *testing.T) {
-	gh, app := startGitHub(t)
-	v, uri, env, err := fakekms.StartVault(app.Key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer v.Close()
-	setEnv(t, env)
-	// The helper opens the signer under its request deadline and cancels that once the signer is
-	// open, before the mint signs: New's context bounds New only (keystore's contract).
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	s, err := New(ctx, uri)
-	cancel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !s.Public().(*rsa.PublicKey).Equal(&app.Key.PublicKey) {
-		t.Fatal("Public() is not the app's public key")
-	}
-	jwt, err := fakekms.AppJWT(s, fmt.Sprint(app.ID), time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := fakekms.GetApp(gh.Client(), gh.APIURL, jwt); err != nil {
-		t.Fatalf("GitHub refused the JWT signed in Vault: %v", err)
-	}
+	gh, app := kmstest.GitHub(t)
+	v, uri := start(t, app.Key)
+	kmstest.SignsAppJWT(t, gh, app, uri, New, "Vault")
 	if v.Signs() != 1 {
 		t.Fatalf("Vault made %d signatures, want 1", v.Signs())
 	}
@@ -126,13 +101,8 @@ func TestPermissionDenied(t *testing.T) {
 	key, _ := rsa.GenerateKey(rand.Reader, 2048)
 	for _, deny := range []string{"read", "sign", "token"} {
 		t.Run(deny, func(t *testing.T) {
-			v, uri, env, err := fakekms.StartVault(key)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer v.Close()
+			v, uri := start(t, key)
 			v.AddKey("ghapp", &fakekms.VaultKey{Type: "rsa-2048", Versions: []*rsa.PrivateKey{key}, Deny: map[string]bool{deny: true}})
-			setEnv(t, env)
 			if deny == "token" {
 				t.Setenv("VAULT_TOKEN", "hvs.expired-secret-token")
 			}
@@ -153,14 +123,9 @@ func TestPermissionDenied(t *testing.T) {
 }
 
 func TestUnreachable(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close() // nothing listens there now
+	addr := kmstest.ClosedAddr(t) // nothing listens there now
 	setEnv(t, []string{"VAULT_ADDR=https://" + addr, "VAULT_TOKEN=hvs.secret"})
-	_, err = New(context.Background(), "hashivault://k")
+	_, err := New(context.Background(), "hashivault://k")
 	want := "hashivault: cannot reach Vault at https://" + addr + ": "
 	if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.HasSuffix(err.Error(), "; check VAULT_ADDR, the network and VAULT_CACERT") || strings.Contains(err.Error(), "hvs.secret") {
 		t.Fatalf("err = %v", err)
@@ -169,12 +134,7 @@ func TestUnreachable(t *testing.T) {
 
 // A Vault whose certificate the client does not trust is unreachable too, and says so.
 func TestUntrustedCertificate(t *testing.T) {
-	v, uri, env, err := fakekms.StartVault(mustKey(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer v.Close()
-	setEnv(t, env)
+	_, uri := start(t, kmstest.MustKey(t))
 	t.Setenv("VAULT_CACERT", "")
 	t.Setenv("SSL_CERT_FILE", writeFile(t, t.TempDir()+"/empty.pem", ""))
 	if _, err := New(context.Background(), uri); err == nil || !strings.Contains(err.Error(), "cannot reach Vault") {
@@ -209,26 +169,12 @@ func TestConfigErrors(t *testing.T) {
 
 // Sign refuses what RS256 is not.
 func TestSignRejectsOtherHashes(t *testing.T) {
-	v, uri, env, err := fakekms.StartVault(mustKey(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer v.Close()
-	setEnv(t, env)
+	v, uri := start(t, kmstest.MustKey(t))
 	s, err := New(context.Background(), uri)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := make([]byte, 48)
-	if _, err := s.Sign(nil, d, crypto.SHA384); err == nil {
-		t.Error("SHA-384 accepted")
-	}
-	if _, err := s.Sign(nil, d[:20], crypto.SHA256); err == nil {
-		t.Error("a 20-byte digest accepted")
-	}
-	if _, err := s.Sign(nil, d[:32], &rsa.PSSOptions{Hash: crypto.SHA256}); err == nil {
-		t.Error("PSS accepted")
-	}
+	kmstest.RejectsOtherHashes(t, s, 20)
 	if v.Signs() != 0 {
 		t.Error("a refused request reached Vault")
 	}
@@ -250,12 +196,4 @@ func FuzzParseURI(f *testing.F) {
 			t.Fatalf("parseURI(%q) = %q", uri, name)
 		}
 	})
-}
-
-func mustKey(t *testing.T) *rsa.PrivateKey {
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
 }

@@ -1,56 +1,16 @@
 package hashivault
 
 import (
-	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/git-credential-ghapp/git-credential-ghapp/appauth/internal/kmstest"
 )
 
-// hangingAddr returns the address of a listener that accepts connections and never answers
-// (not even the TLS handshake), until the test ends.
-func hangingAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-	})
-	return ln.Addr().String()
-}
-
-// shortTimeout lowers the per-call limit for one test; the store under test never answers, so
-// the outcome does not depend on the machine's speed.
-func shortTimeout(t *testing.T) {
-	old := callTimeout
-	callTimeout = 300 * time.Millisecond
-	t.Cleanup(func() { callTimeout = old })
-}
-
 func TestStoreNeverAnswers(t *testing.T) {
-	shortTimeout(t)
-	addr := hangingAddr(t)
+	kmstest.ShortTimeout(t, 300*time.Millisecond) // Vault never answers; no token request here
+	addr := kmstest.HangingAddr(t)
 	setEnv(t, []string{"VAULT_ADDR=https://" + addr, "VAULT_TOKEN=hvs.secret"})
 	_, err := New(t.Context(), "hashivault://k")
 	want := "hashivault: cannot reach Vault at https://" + addr + ": no answer within 300ms; check VAULT_ADDR"

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/git-credential-ghapp/git-credential-ghapp/internal/fakegithub"
+	"github.com/git-credential-ghapp/git-credential-ghapp/internal/testhome"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -113,37 +115,25 @@ func startWorld(dir string) (*world, map[string]string, error) {
 	inst := srv.Install(app, "acme", "Organization", map[string]string{"contents": "write", "metadata": "read"})
 	w.insts = append(w.insts, inst)
 
-	home := filepath.Join(dir, "home")
-	run := filepath.Join(dir, "run")
-	for _, d := range []string{home, run} {
-		if err := os.MkdirAll(d, 0o700); err != nil {
-			srv.Close()
-			return nil, nil, err
-		}
+	vars, err := testhome.Env(dir, srv.CAFile)
+	if err != nil {
+		srv.Close()
+		return nil, nil, err
 	}
-	vars := map[string]string{
+	maps.Copy(vars, map[string]string{
 		"HOST":                srv.Host,
 		"APP_ID":              strconv.FormatInt(app.ID, 10),
 		"INSTALLATION_ID":     strconv.FormatInt(inst.ID, 10),
 		"CLIENT_ID":           app.ClientID,
 		"BOT_USER_ID":         strconv.FormatInt(app.BotUserID(), 10),
 		"GHAPP_HOSTNAME":      srv.Host,
-		"HOME":                home,
-		"XDG_RUNTIME_DIR":     run,
-		"XDG_CACHE_HOME":      filepath.Join(home, ".cache"),
-		"XDG_CONFIG_HOME":     filepath.Join(home, ".config"),
-		"GIT_CONFIG_GLOBAL":   filepath.Join(home, ".gitconfig"),
-		"GIT_CONFIG_NOSYSTEM": "1",
-		"GIT_TERMINAL_PROMPT": "0",
 		"GIT_ASKPASS":         "",
 		"SSH_ASKPASS":         "",
-		"GIT_SSL_CAINFO":      srv.CAFile,
-		"SSL_CERT_FILE":       srv.CAFile,
 		"GIT_AUTHOR_NAME":     "Test",
 		"GIT_AUTHOR_EMAIL":    "test@example.com",
 		"GIT_COMMITTER_NAME":  "Test",
 		"GIT_COMMITTER_EMAIL": "test@example.com",
-	}
+	})
 	// Nothing from the developer's environment leaks in: no key, no proxy, no trace.
 	for _, k := range []string{"GHAPP_APP_ID", "GHAPP_PRIVATE_KEY", "GHAPP_PRIVATE_KEY_FILE", "GHAPP_OWNER", "GHAPP_INSTALLATION_ID", "GHAPP_PERMISSIONS", "GHAPP_SCOPE", "GHAPP_API_URL", "GHAPP_MIN_LIFETIME", "GHAPP_TRACE", "GHAPP_AUDIT_LOG", "GHAPP_CACHE_DIR", "GHAPP_SIGNER", "GHAPP_LOCK_WAITED", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "GIT_TRACE", "GIT_CURL_VERBOSE"} {
 		vars[k] = ""

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/git-credential-ghapp/git-credential-ghapp/internal/fakegithub"
+	"github.com/git-credential-ghapp/git-credential-ghapp/internal/testhome"
 )
 
 // Git LFS (Debian's git-lfs, installed by .ci/run): a push uploads the objects through the batch
@@ -20,7 +21,7 @@ import (
 // OWNER/REPO.git/info/lfs (useHttpPath), so every token the helper mints covers that one
 // repository.
 func TestGitLFSCloneAndPush(t *testing.T) {
-	needTool(t, "git-lfs")
+	testhome.Need(t, "git-lfs", ".ci/run installs it")
 	w := newWorld(t)
 	app, pem := w.app("ci-bot")
 	if err := w.srv.AddRepo("acme/media"); err != nil {

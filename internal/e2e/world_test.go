@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/git-credential-ghapp/git-credential-ghapp/internal/fakegithub"
+	"github.com/git-credential-ghapp/git-credential-ghapp/internal/testhome"
 )
 
 // The helper binaries, built once per test run from this module's ./cmd/... into binDir (one
@@ -68,19 +70,6 @@ func moduleRoot() string {
 	return filepath.Join(wd, "..", "..")
 }
 
-// needTool fails (in CI, where .ci/run installs it) or skips (elsewhere) when a client is missing.
-func needTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not installed; .ci/run installs it", name)
-		}
-		t.Skipf("%s is not installed", name)
-	}
-	return p
-}
-
 // world is a fake GitHub and a throwaway home for git, the helper and the clients, with nothing
 // of the developer's own settings.
 type world struct {
@@ -101,32 +90,23 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Close)
-	home := filepath.Join(dir, "home")
-	for _, d := range []string{home, filepath.Join(dir, "run"), filepath.Join(dir, "work")} {
-		if err := os.MkdirAll(d, 0o700); err != nil {
-			t.Fatal(err)
-		}
+	if err := os.MkdirAll(filepath.Join(dir, "work"), 0o700); err != nil {
+		t.Fatal(err)
 	}
-	w := &world{t: t, srv: srv, dir: dir, helper: helper, apps: map[string]*fakegithub.App{}}
-	w.env = map[string]string{
+	env, err := testhome.Env(dir, srv.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	maps.Copy(env, map[string]string{
 		"PATH":                filepath.Dir(helper) + string(os.PathListSeparator) + os.Getenv("PATH"),
-		"HOME":                home,
-		"XDG_RUNTIME_DIR":     filepath.Join(dir, "run"),
-		"XDG_CACHE_HOME":      filepath.Join(home, ".cache"),
-		"XDG_CONFIG_HOME":     filepath.Join(home, ".config"),
-		"GIT_CONFIG_GLOBAL":   filepath.Join(home, ".gitconfig"),
-		"GIT_CONFIG_NOSYSTEM": "1",
-		"GIT_TERMINAL_PROMPT": "0",
-		"GIT_SSL_CAINFO":      srv.CAFile,
-		"SSL_CERT_FILE":       srv.CAFile,
 		"GIT_AUTHOR_NAME":     "Test",
 		"GIT_AUTHOR_EMAIL":    "test@example.com",
 		"GIT_COMMITTER_NAME":  "Test",
 		"GIT_COMMITTER_EMAIL": "test@example.com",
 		"GHAPP_HOSTNAME":      srv.Host,
 		"LC_ALL":              "C",
-	}
-	return w
+	})
+	return &world{t: t, srv: srv, dir: dir, helper: helper, env: env, apps: map[string]*fakegithub.App{}}
 }
 
 // environ is the whole environment of a child: only w.env (plus what the OS needs to run

@@ -28,6 +28,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/git-credential-ghapp/git-credential-ghapp/internal/testca"
 )
 
 // Config says where the fake keeps its files and which git it runs.
@@ -140,12 +142,16 @@ func New(cfg Config) (*Server, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "repos"), 0o755); err != nil {
 		return nil, fmt.Errorf("fakegithub: %w", err)
 	}
-	certs, err := newCertificates()
+	ca, err := testca.New("fakegithub")
+	if err != nil {
+		return nil, fmt.Errorf("fakegithub: certificates: %w", err)
+	}
+	leaf, err := ca.ServerCert()
 	if err != nil {
 		return nil, fmt.Errorf("fakegithub: certificates: %w", err)
 	}
 	caFile := filepath.Join(dir, "fakegithub-ca.pem")
-	if err := os.WriteFile(caFile, certs.caPEM, 0o644); err != nil {
+	if err := os.WriteFile(caFile, ca.PEM, 0o644); err != nil {
 		return nil, fmt.Errorf("fakegithub: %w", err)
 	}
 	logFile, err := os.OpenFile(filepath.Join(dir, "http-backend.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
@@ -160,7 +166,7 @@ func New(cfg Config) (*Server, error) {
 	host := ln.Addr().String()
 
 	pool := x509.NewCertPool()
-	pool.AddCert(certs.ca)
+	pool.AddCert(ca.Cert)
 	s := &Server{
 		URL:           "https://" + host,
 		Host:          host,
@@ -190,7 +196,7 @@ func New(cfg Config) (*Server, error) {
 	// HTTP/1.1 only: git and Go both speak it, and it lets a Drop fault hijack
 	// the connection.
 	tlsLn := tls.NewListener(ln, &tls.Config{
-		Certificates: []tls.Certificate{certs.leaf},
+		Certificates: []tls.Certificate{leaf},
 		NextProtos:   []string{"http/1.1"},
 		MinVersion:   tls.VersionTLS12,
 	})

@@ -11,24 +11,21 @@
 package fakekms
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
 	"io"
 	"log"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/git-credential-ghapp/git-credential-ghapp/internal/testca"
 )
 
 // The test CA is made once per process: Go reads the system roots (SSL_CERT_FILE, SSL_CERT_DIR)
@@ -36,8 +33,7 @@ import (
 var (
 	caOnce sync.Once
 	caDir  string
-	caCert *x509.Certificate
-	caKey  *ecdsa.PrivateKey
+	testCA *testca.CA
 	caErr  error
 )
 
@@ -51,30 +47,11 @@ func CADir() (string, error) {
 		if caErr != nil {
 			return
 		}
-		caKey, caErr = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		testCA, caErr = testca.New("fakekms")
 		if caErr != nil {
 			return
 		}
-		now := time.Now()
-		tmpl := &x509.Certificate{
-			SerialNumber:          serial(),
-			Subject:               pkix.Name{Organization: []string{"fakekms"}, CommonName: "fakekms test CA"},
-			NotBefore:             now.Add(-24 * time.Hour),
-			NotAfter:              now.Add(7 * 24 * time.Hour),
-			IsCA:                  true,
-			BasicConstraintsValid: true,
-			KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
-		}
-		var der []byte
-		der, caErr = x509.CreateCertificate(rand.Reader, tmpl, tmpl, &caKey.PublicKey, caKey)
-		if caErr != nil {
-			return
-		}
-		caCert, caErr = x509.ParseCertificate(der)
-		if caErr != nil {
-			return
-		}
-		caErr = os.WriteFile(filepath.Join(caDir, "ca.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
+		caErr = os.WriteFile(filepath.Join(caDir, "ca.pem"), testCA.PEM, 0o644)
 	})
 	return caDir, caErr
 }
@@ -94,16 +71,8 @@ func CAPool() (*x509.CertPool, error) {
 		return nil, err
 	}
 	p := x509.NewCertPool()
-	p.AddCert(caCert)
+	p.AddCert(testCA.Cert)
 	return p, nil
-}
-
-func serial() *big.Int {
-	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
-	if err != nil {
-		panic(err) // crypto/rand does not fail on supported platforms
-	}
-	return n
 }
 
 // server is the TLS listener every fake shares.
@@ -119,22 +88,7 @@ func listen(h http.Handler) (*server, error) {
 	if _, err := CADir(); err != nil {
 		return nil, err
 	}
-	leafKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber: serial(),
-		Subject:      pkix.Name{Organization: []string{"fakekms"}, CommonName: "127.0.0.1"},
-		NotBefore:    now.Add(-24 * time.Hour),
-		NotAfter:     now.Add(7 * 24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
-		DNSNames:     []string{"localhost"},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &leafKey.PublicKey, caKey)
+	leaf, err := testCA.ServerCert()
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +103,7 @@ func listen(h http.Handler) (*server, error) {
 		ErrorLog:          log.New(io.Discard, "", 0),
 	}
 	tlsLn := tls.NewListener(ln, &tls.Config{
-		Certificates: []tls.Certificate{{Certificate: [][]byte{der, caCert.Raw}, PrivateKey: leafKey}},
+		Certificates: []tls.Certificate{leaf},
 		MinVersion:   tls.VersionTLS12,
 	})
 	go s.srv.Serve(tlsLn) //nolint:errcheck // returns ErrServerClosed on Close

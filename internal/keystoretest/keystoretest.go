@@ -22,28 +22,17 @@ import (
 	"sync"
 	"testing"
 	"time"
-)
 
-// need returns the path of tool, or skips (fails under CI=true) when it is not there.
-func need(t testing.TB, tool, how string) string {
-	t.Helper()
-	p, err := exec.LookPath(tool)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not installed (%s); CI must have it", tool, how)
-		}
-		t.Skipf("%s is not installed (%s)", tool, how)
-	}
-	return p
-}
+	"github.com/git-credential-ghapp/git-credential-ghapp/internal/testhome"
+)
 
 // SSHAgent starts OpenSSH's ssh-agent on a socket of its own in a temporary directory, adds the
 // given private keys (PEM files) with ssh-add, and returns the socket's path (for SSH_AUTH_SOCK).
 // The agent is stopped when the test ends.
 func SSHAgent(t testing.TB, keyFiles ...string) string {
 	t.Helper()
-	agent := need(t, "ssh-agent", "Debian package openssh-client")
-	add := need(t, "ssh-add", "Debian package openssh-client")
+	agent := testhome.Need(t, "ssh-agent", "Debian package openssh-client")
+	add := testhome.Need(t, "ssh-add", "Debian package openssh-client")
 	// A short directory: a Unix socket's path is limited to about 100 bytes.
 	dir, err := os.MkdirTemp("", "agent")
 	if err != nil {
@@ -80,7 +69,7 @@ func SSHAgent(t testing.TB, keyFiles ...string) string {
 // `ssh-add -l -E sha256` prints them.
 func Fingerprint(t testing.TB, sock string) []string {
 	t.Helper()
-	c := exec.Command(need(t, "ssh-add", "Debian package openssh-client"), "-l", "-E", "sha256")
+	c := exec.Command(testhome.Need(t, "ssh-add", "Debian package openssh-client"), "-l", "-E", "sha256")
 	c.Env = append(os.Environ(), "SSH_AUTH_SOCK="+sock)
 	out, err := c.Output()
 	if err != nil {
@@ -223,7 +212,7 @@ func waitFor(t testing.TB, what string, ready func() bool, out *bytes.Buffer) {
 // SSHAdd runs ssh-add with args against the agent at sock (e.g. "-D" to remove every key).
 func SSHAdd(t testing.TB, sock string, args ...string) {
 	t.Helper()
-	c := exec.Command(need(t, "ssh-add", "Debian package openssh-client"), args...)
+	c := exec.Command(testhome.Need(t, "ssh-add", "Debian package openssh-client"), args...)
 	c.Env = append(os.Environ(), "SSH_AUTH_SOCK="+sock)
 	if out, err := c.CombinedOutput(); err != nil {
 		t.Fatalf("ssh-add %v: %v\n%s", args, err, out)
