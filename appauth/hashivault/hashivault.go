@@ -256,7 +256,7 @@ func (s *Signer) call(method, path string, in, out any, need string) error {
 		case status == http.StatusForbidden:
 			return fmt.Errorf("hashivault: permission denied for transit key %q: the token's policy needs %s (and update on %s/sign/%s, read on %s/keys/%s), or the token expired (renew it or `vault login`)", s.name, need, s.mount, s.name, s.mount, s.name)
 		case status == http.StatusNotFound && method == http.MethodGet:
-			return fmt.Errorf("hashivault: Vault has no transit key %q under %s/ (create or import it: vault write %s/keys/%s type=rsa-2048 ..., see README)", s.name, s.mount, s.mount, s.name)
+			return fmt.Errorf("hashivault: Vault has no transit key %q under %s/ (import the GitHub App's key: vault transit import %s/keys/%s @KEY.b64 type=rsa-2048, see README; a key vault creates itself is not the app's)", s.name, s.mount, s.mount, s.name)
 		case msg != "":
 			return fmt.Errorf("hashivault: Vault refused (HTTP %d) for transit key %q: %s", status, s.name, msg)
 		default:
