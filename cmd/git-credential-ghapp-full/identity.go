@@ -201,3 +201,29 @@ func (s *setup) writeCommitIdentity(ctx context.Context, client *appauth.Client,
 	}
 	return true
 }
+
+// botIdentityChanges returns the changes that take out a commit identity setup --commit-identity
+// wrote: user.name "SLUG[bot]" with user.email "ID+SLUG[bot]@users.noreply.DOMAIN", the pair as
+// setup writes it and as no person's identity reads. Any other user.name or user.email, the
+// user's own, is left alone.
+func botIdentityChanges(entries []gitconfig.Entry) []gitconfig.Change {
+	var names, emails []string
+	for _, en := range entries {
+		switch strings.ToLower(en.Key) {
+		case "user.name":
+			names = append(names, en.Value)
+		case "user.email":
+			emails = append(emails, en.Value)
+		}
+	}
+	if len(names) != 1 || len(emails) != 1 {
+		return nil
+	}
+	slug, ok := strings.CutSuffix(names[0], "[bot]")
+	local, domain, _ := strings.Cut(emails[0], "@")
+	_, login, _ := strings.Cut(local, "+")
+	if !ok || slug == "" || login != names[0] || !strings.HasPrefix(domain, "users.noreply.") {
+		return nil
+	}
+	return []gitconfig.Change{{Args: []string{"--unset-all", "user.name"}}, {Args: []string{"--unset-all", "user.email"}}}
+}

@@ -49,8 +49,9 @@ program's absolute path. It warns about a helper after it that would store the t
                    so that commits made here are the app's
   --dry-run        check the key and print the git config commands, but store and write nothing
   --remove         take out the lines setup wrote: the helper of --app-id (or of the only app
-                   configured for the URL), and useHttpPath if setup set it and no other helper
-                   for the host remains; the stored key stays (see key remove)
+                   configured for the URL), useHttpPath if setup set it and no other helper
+                   for the host remains, and a bot's user.name/user.email that
+                   --commit-identity wrote; the stored key stays (see key remove)
 
 Examples:
   git-credential-ghapp setup --app-id 123 --key-file ~/Downloads/my-app.2024-01-01.private-key.pem
@@ -421,6 +422,12 @@ func (s *setup) remove() int {
 		}
 	}
 	changes := h.RemoveChanges(entries)
+	identity, err := s.git.Entries(s.loc, `^user\.(name|email)$`, false)
+	if err != nil {
+		s.e.errorf("setup --remove: %v", err)
+		return exitFail
+	}
+	changes = append(changes, botIdentityChanges(identity)...)
 	switch {
 	case len(changes) == 0:
 		s.say("%s has no git-credential-ghapp helper for %s: nothing to remove", s.loc.Name, s.helperURL)
