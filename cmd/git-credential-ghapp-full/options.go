@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -52,9 +53,13 @@ func printUsage(w io.Writer) {
 
 // parseOptions reads the global flags (which stop at the first non-flag argument, the command)
 // and fills what they leave unset from the environment; the API base, when none applies, is
-// derived from the host.
+// derived from the host. For -h and --help it returns flag.ErrHelp, as the commands' own flag
+// sets do.
 func parseOptions(args []string, getenv func(string) string) (*options, []string, error) {
 	o, rest, err := opts.Parse(args, getenv)
+	if errors.Is(err, opts.ErrHelp) {
+		return nil, nil, flag.ErrHelp
+	}
 	if err != nil {
 		return nil, nil, err
 	}

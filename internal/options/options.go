@@ -9,7 +9,6 @@ package options
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"net/url"
 	"os"
@@ -138,6 +137,10 @@ var All = []Option{
 // ErrVersion is returned by Parse for --version: the caller prints the version.
 var ErrVersion = errors.New("version asked")
 
+// ErrHelp is returned by Parse for -h and --help: the caller prints the usage. It plays the part
+// of flag.ErrHelp, without linking package flag into the front.
+var ErrHelp = errors.New("help asked")
+
 // FlagNames returns the names of the global flags, without dashes.
 func FlagNames() []string {
 	var names []string
@@ -168,7 +171,7 @@ func Usage() string {
 // not a flag, the command, or after "--") and fills what they leave unset from getenv. It
 // returns the options and the arguments from the command on. A flag is written -name or
 // --name, with its value after '=' or as the next argument. For -h, --help it returns
-// flag.ErrHelp, for --version ErrVersion; an error's text names an option as the user wrote it.
+// ErrHelp, for --version ErrVersion; an error's text names an option as the user wrote it.
 func Parse(args []string, getenv func(string) string) (*Options, []string, error) {
 	given := map[string]string{} // flag name -> value
 	as := map[string]string{}    // flag name -> how it was written
@@ -189,7 +192,7 @@ func Parse(args []string, getenv func(string) string) (*Options, []string, error
 		name, value, hasValue := strings.Cut(a[len(dashes):], "=")
 		switch name {
 		case "h", "help":
-			return nil, nil, flag.ErrHelp
+			return nil, nil, ErrHelp
 		case "version":
 			return nil, nil, ErrVersion
 		}

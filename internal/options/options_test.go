@@ -2,7 +2,6 @@ package options
 
 import (
 	"errors"
-	"flag"
 	"strings"
 	"testing"
 )
@@ -34,7 +33,7 @@ func TestParse(t *testing.T) {
 	if _, _, err := Parse([]string{"get", "--help"}, env()); err != nil {
 		t.Fatalf("flags after the command are not Parse's: %v", err)
 	}
-	for args, want := range map[string]error{"--help": flag.ErrHelp, "-h": flag.ErrHelp, "--version": ErrVersion} {
+	for args, want := range map[string]error{"--help": ErrHelp, "-h": ErrHelp, "--version": ErrVersion} {
 		if _, _, err := Parse([]string{"--app-id", "1", args}, env()); !errors.Is(err, want) {
 			t.Errorf("%s: %v; want %v", args, err, want)
 		}
