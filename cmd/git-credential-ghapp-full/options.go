@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -56,7 +57,7 @@ func printUsage(w io.Writer) {
 // derived from the host. For -h and --help it returns flag.ErrHelp, as the commands' own flag
 // sets do.
 func parseOptions(args []string, getenv func(string) string) (*options, []string, error) {
-	o, rest, err := opts.Parse(args, getenv)
+	o, rest, err := opts.ParseWith(args, getenv, parseURL)
 	if errors.Is(err, opts.ErrHelp) {
 		return nil, nil, flag.ErrHelp
 	}
@@ -67,6 +68,16 @@ func parseOptions(args []string, getenv func(string) string) (*options, []string
 		o.APIURL = appauth.APIBaseURL(o.Hostname)
 	}
 	return o, rest, nil
+}
+
+// parseURL reads an API URL with net/url, for the options that the front's plain reader leaves
+// to the full helper.
+func parseURL(rawURL string) (host string, hasUser, ok bool) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "", false, false
+	}
+	return u.Host, u.User != nil, true
 }
 
 // fromGit reports whether stdin carries a credential request, as it does when git runs the

@@ -27,8 +27,9 @@ var trimmed = map[string]string{
 	"crypto/sha256":  "it links Go's FIPS 140 module; cache file names use FNV, and the front hands over when an audit log is on",
 	"crypto/fips140": "Go's FIPS 140 module",
 	"github.com/git-credential-ghapp/git-credential-ghapp/internal/audit": "it hashes tokens with SHA-256: the front hands over when an audit log is on",
-	"flag":   "internal/options parses the global options by hand and has its own ErrHelp",
-	"regexp": "internal/redact finds secrets with hand-written scanners (FuzzSecrets holds them to the regexps)",
+	"flag":    "internal/options parses the global options by hand and has its own ErrHelp",
+	"regexp":  "internal/redact finds secrets with hand-written scanners (FuzzSecrets holds them to the regexps)",
+	"net/url": "its net/netip initialises at start; options reads plain API URLs by hand and leaves the others to the full helper, redact hides a URL's user by hand",
 }
 
 // TestFrontStaysLight fails the build when the front links what only the full helper may link:
@@ -269,6 +270,24 @@ func TestFrontHandsOverWithAuditLog(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(p.dir, "stub.args")); err == nil {
 		t.Fatal("store was handed over")
+	}
+}
+
+// An API URL that is not plain is read by the full helper (the front does not link net/url); a
+// plain one does not stop the front from answering.
+func TestFrontHandsOverAnURLItCannotRead(t *testing.T) {
+	p := newPair(t)
+	p.stubFull(t, filepath.Join(filepath.Dir(p.front), fullName))
+	p.cacheToken(t, "ghs_cached", time.Hour)
+	out, _, code := p.runFront(t, getApp, "--app-id", "1", "--installation-id", "7", "--api-url", "https://github.com/api/v3", "get")
+	if code != 0 || !strings.Contains(out, "password=ghs_cached\n") {
+		t.Fatalf("plain --api-url: exit %d, stdout %q; want the cached token", code, out)
+	}
+	args := []string{"--app-id", "1", "--installation-id", "7", "--api-url", "https://github.com/api%2Fv3", "get"}
+	_, errOut, code := p.runFront(t, getApp, args...)
+	got, _ := os.ReadFile(filepath.Join(p.dir, "stub.args"))
+	if code != 3 || errOut != "from the full helper\n" || string(got) != strings.Join(args, "\n")+"\n" {
+		t.Fatalf("exit %d, stderr %q, the full helper got %q; want it to get the request", code, errOut, got)
 	}
 }
 

@@ -7,7 +7,6 @@ package redact
 import (
 	"encoding/base64"
 	"fmt"
-	"net/url"
 	"strings"
 	"unicode/utf8"
 )
@@ -303,23 +302,100 @@ func Shown(s string) string {
 		return "(a value that looks like a private key or a token: not shown)"
 	}
 	if i := strings.Index(s, "://"); i >= 0 {
-		if u, err := url.Parse(s); err == nil && u.User != nil {
-			name := u.User.Username()
-			if len(name) > 39 { // longer than any GitHub login: it may be a token
-				name = "xxxxx"
-			}
-			if _, has := u.User.Password(); has {
-				u.User = url.UserPassword(name, "xxxxx")
-			} else {
-				u.User = url.User(name)
-			}
-			s = u.String()
-		} else if at := strings.LastIndex(s, "@"); err != nil && at > i {
-			s = s[:i+3] + "xxxxx" + s[at:] // unparsable: hide whatever comes before the @
-		}
+		s = hideUserinfo(s, i)
 	}
 	if r := []rune(s); len(r) > 100 {
 		s = string(r[:100]) + "..."
 	}
 	return fmt.Sprintf("%q", s)
+}
+
+// hideUserinfo hides the password of the URL s, whose scheme ends at i (at "://"), and its user
+// name too when that is longer than any GitHub login (it may be a token). A URL of the plain
+// form scheme://[user[:password]@]host[:port][/path], written with letters, digits and -._~/:
+// only, is shown as net/url would print it (user:xxxxx@host/path); any other URL with an @ after
+// its scheme loses everything before its last @ but its scheme. (net/url is not used: it would be linked
+// into the front that git starts for every request, with its package initialisation.)
+func hideUserinfo(s string, i int) string {
+	at := strings.LastIndexByte(s, '@')
+	if at < 0 {
+		return s // no user information anywhere
+	}
+	// Hidden, the string keeps what follows its last @, and its scheme when that is all
+	// letters: net/url may read a user from anything else ("//me:pw@host/x://y@z").
+	hidden := "xxxxx" + s[at:]
+	if at > i && letters(s[:i]) {
+		hidden = s[:i+3] + hidden
+	}
+	if at < i || !plainURL(s, i) {
+		return hidden
+	}
+	rest := s[i+3:]
+	authority := rest
+	if j := strings.IndexByte(rest, '/'); j >= 0 {
+		authority = rest[:j]
+	}
+	a := strings.LastIndexByte(authority, '@')
+	if !plainHost(authority[a+1:]) {
+		return hidden // not a URL net/url reads: hide as much as it could be
+	}
+	if a < 0 {
+		return s // the @ is in the path: no user information
+	}
+	name, _, hasPassword := strings.Cut(authority[:a], ":")
+	if len(name) > 39 {
+		name = "xxxxx"
+	} else {
+		name = strings.ReplaceAll(name, "@", "%40") // as net/url escapes it
+	}
+	if hasPassword {
+		name += ":xxxxx"
+	}
+	return s[:i+3] + name + s[i+3+a:]
+}
+
+// plainURL reports whether s, with "://" at i, is written with a lower-case scheme and
+// otherwise only letters, digits and -._~/:@, which net/url reads without any unescaping.
+func plainURL(s string, i int) bool {
+	if i == 0 {
+		return false
+	}
+	for k := 0; k < len(s); k++ {
+		c := s[k]
+		switch {
+		case k < i:
+			if c < 'a' || c > 'z' {
+				return false
+			}
+		case isWord(c) && c != '_', strings.IndexByte("-._~/:@", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// plainHost reports whether net/url reads the plain host h (no @, no /): at most one colon,
+// followed by digits only (the port).
+func plainHost(h string) bool {
+	_, port, found := strings.Cut(h, ":")
+	if !found {
+		return true
+	}
+	for k := 0; k < len(port); k++ {
+		if port[k] < '0' || port[k] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// letters reports whether s is a non-empty run of ASCII letters.
+func letters(s string) bool {
+	for k := 0; k < len(s); k++ {
+		if c := s[k] | 0x20; c < 'a' || c > 'z' {
+			return false
+		}
+	}
+	return s != ""
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -172,4 +173,85 @@ func BenchmarkSecretsHostile(b *testing.B) {
 			}
 		})
 	}
+}
+
+// shownURLByNetURL is what Shown did to a URL with net/url, before hideUserinfo: the oracle.
+func shownURLByNetURL(s string) string {
+	i := strings.Index(s, "://")
+	if i < 0 {
+		return s
+	}
+	if u, err := url.Parse(s); err == nil && u.User != nil {
+		name := u.User.Username()
+		if len(name) > 39 {
+			name = "xxxxx"
+		}
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(name, "xxxxx")
+		} else {
+			u.User = url.User(name)
+		}
+		return u.String()
+	} else if at := strings.LastIndex(s, "@"); err != nil && at > i {
+		return s[:i+3] + "xxxxx" + s[at:]
+	}
+	return s
+}
+
+var urlSeeds = []string{
+	"https://me:hunter2@ghe.example/x", "https://me@ghe.example", "https://me:@ghe.example:8443/api/v3",
+	"https://" + strings.Repeat("t", 60) + "@ghe.example/", "https://me:hun%zz@ghe.example/",
+	"https://a@b:c@host/p@q", "https://me:pw@host:x/p@q", "https://host:x/p@q", "https://host/p@q",
+	"ftp://me:pw@a:b:80/", "HTTPS://me:pw@host/", "://me:pw@host", "a@b://host", "https://me:pw@/x",
+	"https://me:pw@host/a b@c", "https://me:pw@[::1]:80/", "https://me:p%40w@host/", "x https://me:pw@host",
+	"https://host?q=@x", "https://me:pw@host#frag@x", "https://me:pw@host:/", "//me:pw@host/x://y", "//@#000://0 ", "//me:pw@h/x://y@z", "git+ssh://me:pw@h/",
+}
+
+// hideUserinfo prints a plain URL as net/url did, and any other no less hidden.
+func TestShownURLsAsNetURL(t *testing.T) {
+	for _, s := range urlSeeds {
+		checkShownURL(t, s)
+	}
+	for _, s := range []string{
+		"https://me:hunter2@ghe.example/x", "https://me@ghe.example", "https://me:@ghe.example:8443/api/v3",
+		"https://" + strings.Repeat("t", 60) + "@ghe.example/", "https://a@b:c@host/p@q", "https://me:pw@/x",
+		"http://x-access-token:ghs_x@127.0.0.1:8080/acme/app.git", "https://host/p@q",
+	} {
+		if got, want := hideUserinfo(s, strings.Index(s, "://")), shownURLByNetURL(s); got != want {
+			t.Errorf("hideUserinfo(%q) = %q; net/url gives %q", s, got, want)
+		}
+	}
+}
+
+func checkShownURL(t *testing.T, s string) {
+	i := strings.Index(s, "://")
+	if i < 0 {
+		return
+	}
+	got, want := hideUserinfo(s, i), shownURLByNetURL(s)
+	if got == want {
+		return
+	}
+	// Otherwise everything before the last @ is hidden, but a scheme of letters only.
+	at := strings.LastIndex(s, "@")
+	hidden := "xxxxx" + s[max(at, 0):]
+	if at > i && regexp.MustCompile(`^[A-Za-z]+$`).MatchString(s[:i]) {
+		hidden = s[:i+3] + hidden
+	}
+	if at < 0 || got != hidden {
+		t.Errorf("hideUserinfo(%q) = %q; net/url gives %q", s, got, want)
+	}
+	if u, err := url.Parse(s); err == nil && u.User != nil {
+		if p, has := u.User.Password(); has && p != "" && strings.Contains(got, ":"+p+"@") {
+			t.Errorf("hideUserinfo(%q) = %q shows the password", s, got)
+		}
+	}
+}
+
+// FuzzShownURL holds hideUserinfo to net/url on any input.
+func FuzzShownURL(f *testing.F) {
+	for _, s := range urlSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) { checkShownURL(t, s) })
 }
