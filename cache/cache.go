@@ -8,11 +8,10 @@
 package cache
 
 import (
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"io/fs"
 	"os"
@@ -189,9 +188,21 @@ func (k Key) canonical() string {
 // ID returns a file-name-safe digest of the key's canonical form.
 func (k Key) ID() string { return digest(k.canonical()) }
 
+// digest names a file after s: the 128-bit FNV-1a hash of s, in hex. The hash need not resist
+// a forger: it only spreads names over files, and every file holds its full key (a token's Key,
+// a mapping's host, app and target, a clock's host), which a read compares with what it looks
+// for, so a name shared by two keys is a miss for one of them, never the other's token. A
+// cryptographic hash here would link crypto/sha256, and with it Go's FIPS 140 module, into the
+// front that git starts for every request.
 func digest(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(sum[:16])
+	h := fnv.New128a()
+	io.WriteString(h, s)
+	const hexDigits = "0123456789abcdef"
+	var name [32]byte
+	for i, c := range h.Sum(nil) {
+		name[2*i], name[2*i+1] = hexDigits[c>>4], hexDigits[c&0xf]
+	}
+	return string(name[:])
 }
 
 // Entry is one cached installation token and what GitHub said about it.
@@ -312,6 +323,8 @@ func (s *Store) names() []string {
 
 // mapping is a cached answer of installation discovery.
 type mapping struct {
+	Host           string    `json:"host"`
+	App            string    `json:"app"`
 	Target         string    `json:"target"`
 	InstallationID int64     `json:"installation_id"`
 	Account        string    `json:"account,omitempty"`
@@ -335,7 +348,7 @@ func (s *Store) Installation(host, app, target string, now time.Time) (int64, bo
 		return 0, false
 	}
 	m, ok := decodeMapping(data)
-	if !ok || !strings.EqualFold(m.Target, target) || m.InstallationID <= 0 || now.Sub(m.StoredAt) > MappingTTL || m.StoredAt.After(now.Add(time.Hour)) {
+	if !ok || !strings.EqualFold(m.Host, host) || !strings.EqualFold(m.App, app) || !strings.EqualFold(m.Target, target) || m.InstallationID <= 0 || now.Sub(m.StoredAt) > MappingTTL || m.StoredAt.After(now.Add(time.Hour)) {
 		return 0, false
 	}
 	return m.InstallationID, true
@@ -343,7 +356,7 @@ func (s *Store) Installation(host, app, target string, now time.Time) (int64, bo
 
 // PutInstallation caches the installation id found for target.
 func (s *Store) PutInstallation(host, app, target string, id int64, now time.Time) error {
-	return s.write(mappingBase(host, app, target)+".json", encodeMapping(&mapping{Target: target, InstallationID: id, StoredAt: now.UTC()}))
+	return s.write(mappingBase(host, app, target)+".json", encodeMapping(&mapping{Host: host, App: app, Target: target, InstallationID: id, StoredAt: now.UTC()}))
 }
 
 // DropInstallation forgets the installation cached for target.

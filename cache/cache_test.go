@@ -172,6 +172,58 @@ func TestNoTokenForAnotherScope(t *testing.T) {
 	}
 }
 
+// TestPlantedCollisionIsAMiss holds up what lets file names use a non-cryptographic hash: a
+// file found under the name of what is looked for, but written for something else (as a forged
+// hash collision would place it), is a miss, for every kind of file.
+func TestPlantedCollisionIsAMiss(t *testing.T) {
+	s := openTemp(t)
+	plant := func(from, to string) {
+		t.Helper()
+		data, err := os.ReadFile(filepath.Join(s.dir, from))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(s.dir, to), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	k := key()
+	s.Put(entry(k, "ghs_abc", now.Add(time.Hour)))
+	for _, other := range []Key{
+		{Host: "ghe.example.com", App: k.App, InstallationID: k.InstallationID, Repositories: k.Repositories, Permissions: k.Permissions},
+		{Host: k.Host, App: "124", InstallationID: k.InstallationID, Repositories: k.Repositories, Permissions: k.Permissions},
+		{Host: k.Host, App: k.App, InstallationID: 43, Repositories: k.Repositories, Permissions: k.Permissions},
+		{Host: k.Host, App: k.App, InstallationID: k.InstallationID, Repositories: []string{"lib"}, Permissions: k.Permissions},
+		{Host: k.Host, App: k.App, InstallationID: k.InstallationID, Permissions: k.Permissions},
+		{Host: k.Host, App: k.App, InstallationID: k.InstallationID, Repositories: k.Repositories},
+	} {
+		plant(tokenName(k), tokenName(other))
+		if e, ok := s.Get(other, now, 0); ok {
+			t.Errorf("token of %+v handed out for %+v", e.Key, other)
+		}
+	}
+
+	s.PutInstallation("github.com", "123", "repo:acme/app", 42, now)
+	for _, other := range [][3]string{
+		{"ghe.example.com", "123", "repo:acme/app"},
+		{"github.com", "124", "repo:acme/app"},
+		{"github.com", "123", "repo:acme/lib"},
+		{"github.com", "123", "owner:acme"},
+	} {
+		plant(mappingBase("github.com", "123", "repo:acme/app")+".json", mappingBase(other[0], other[1], other[2])+".json")
+		if id, ok := s.Installation(other[0], other[1], other[2], now); ok {
+			t.Errorf("installation %d of github.com/123/repo:acme/app handed out for %v", id, other)
+		}
+	}
+
+	s.PutClockOffset("github.com", time.Minute)
+	plant(clockName("github.com"), clockName("ghe.example.com"))
+	if d := s.ClockOffset("ghe.example.com"); d != 0 {
+		t.Errorf("github.com's clock offset %s used for another host", d)
+	}
+}
+
 func TestBadFilesAreMisses(t *testing.T) {
 	s := openTemp(t)
 	k := key()

@@ -58,7 +58,11 @@ func appendKey(b []byte, k *Key) []byte {
 }
 
 func encodeMapping(m *mapping) []byte {
-	b := append([]byte(nil), `{"target":`...)
+	b := append([]byte(nil), `{"host":`...)
+	b = appendString(b, m.Host)
+	b = append(b, `,"app":`...)
+	b = appendString(b, m.App)
+	b = append(b, `,"target":`...)
 	b = appendString(b, m.Target)
 	b = append(b, `,"installation_id":`...)
 	b = strconv.AppendInt(b, m.InstallationID, 10)
@@ -193,6 +197,10 @@ func decodeMapping(data []byte) (*mapping, bool) {
 	d := decoder{b: data}
 	d.object(func(name []byte) {
 		switch string(name) {
+		case "host":
+			m.Host = d.str()
+		case "app":
+			m.App = d.str()
 		case "target":
 			m.Target = d.str()
 		case "installation_id":

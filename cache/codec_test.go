@@ -68,7 +68,7 @@ func TestCodecMatchesEncodingJSON(t *testing.T) {
 		})
 	}
 
-	m := &mapping{Target: "repo:" + odd, InstallationID: 42, Account: "acme", StoredAt: now}
+	m := &mapping{Host: "GitHub.com", App: odd, Target: "repo:" + odd, InstallationID: 42, Account: "acme", StoredAt: now}
 	theirs, _ := json.Marshal(m)
 	if got, ok := decodeMapping(theirs); !ok || *got != *m {
 		t.Fatalf("mapping: %+v, %v", got, ok)

@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -52,9 +54,13 @@ func printUsage(w io.Writer) {
 
 // parseOptions reads the global flags (which stop at the first non-flag argument, the command)
 // and fills what they leave unset from the environment; the API base, when none applies, is
-// derived from the host.
+// derived from the host. For -h and --help it returns flag.ErrHelp, as the commands' own flag
+// sets do.
 func parseOptions(args []string, getenv func(string) string) (*options, []string, error) {
-	o, rest, err := opts.Parse(args, getenv)
+	o, rest, err := opts.ParseWith(args, getenv, parseURL)
+	if errors.Is(err, opts.ErrHelp) {
+		return nil, nil, flag.ErrHelp
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -62,6 +68,16 @@ func parseOptions(args []string, getenv func(string) string) (*options, []string
 		o.APIURL = appauth.APIBaseURL(o.Hostname)
 	}
 	return o, rest, nil
+}
+
+// parseURL reads an API URL with net/url, for the options that the front's plain reader leaves
+// to the full helper.
+func parseURL(rawURL string) (host string, hasUser, ok bool) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "", false, false
+	}
+	return u.Host, u.User != nil, true
 }
 
 // fromGit reports whether stdin carries a credential request, as it does when git runs the

@@ -28,7 +28,6 @@ import (
 
 	"github.com/git-credential-ghapp/git-credential-ghapp/cache"
 	"github.com/git-credential-ghapp/git-credential-ghapp/credential"
-	"github.com/git-credential-ghapp/git-credential-ghapp/internal/audit"
 	"github.com/git-credential-ghapp/git-credential-ghapp/internal/harden"
 	"github.com/git-credential-ghapp/git-credential-ghapp/internal/options"
 	"github.com/git-credential-ghapp/git-credential-ghapp/internal/route"
@@ -89,6 +88,12 @@ func answer(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv fun
 		if o, rest, err = o.Extend(rest[1:], getenv); err != nil || len(rest) > 0 {
 			return nil, nil, false
 		}
+	}
+	if o.AuditLog != "" && op != "store" {
+		// The audit log hashes tokens with SHA-256, which the front does not link (Go's FIPS
+		// 140 module would come with it): the full helper answers, and records, every get and
+		// erase then. stdin is left for it to read.
+		return nil, nil, false
 	}
 	request, err = readRequest(stdin)
 	if err != nil {
@@ -198,16 +203,7 @@ func (f *frontHelper) Get(ctx context.Context, req *credential.Request) (*creden
 		}
 	}
 	f.trace("cached token for installation %d, %s left", id, time.Until(e.ExpiresAt).Round(time.Second))
-	f.auditLog().Record(route.AuditEvent(audit.EventReuse, e))
 	return &credential.Credential{Username: credential.TokenUsername, Password: e.Token, PasswordExpiry: e.ExpiresAt}, nil
-}
-
-// auditLog returns the audit log the options name, nil when none.
-func (f *frontHelper) auditLog() *audit.Log {
-	if f.o.AuditLog == "" {
-		return nil
-	}
-	return &audit.Log{Path: f.o.AuditLog, Warn: func(msg string) { fmt.Fprintf(f.stderr, "git-credential-ghapp: warning: %s\n", msg) }}
 }
 
 // waitFor takes a cache lock, which waits while another process holds it (it is discovering or
@@ -233,7 +229,7 @@ func (f *frontHelper) Erase(_ context.Context, req *credential.Request) error {
 	if err != nil {
 		return errMiss
 	}
-	found, err := f.o.Route().Forget(store, req.Password, f.auditLog())
+	found, err := f.o.Route().Forget(store, req.Password)
 	if err != nil {
 		return errMiss
 	}

@@ -8,6 +8,7 @@ package broker
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"maps"
@@ -373,8 +374,38 @@ func scopeText(repos []string) string {
 
 // Forget drops a token this broker handed out, so the next request mints a fresh one. It does
 // not revoke the token at GitHub.
+// With an audit log, the erase is recorded.
 func (b *Broker) Forget(token string) (bool, error) {
-	return b.Route.Forget(b.openCache(), token, b.Audit)
+	store := b.openCache()
+	var forgotten *cache.Entry
+	if store != nil && b.Audit != nil && b.Audit.Path != "" && token != "" {
+		for _, e := range store.List() {
+			if subtle.ConstantTimeCompare([]byte(e.Token), []byte(token)) == 1 {
+				forgotten = &e
+				break
+			}
+		}
+	}
+	found, err := b.Route.Forget(store, token)
+	if found && forgotten != nil {
+		b.Audit.Record(AuditEvent(audit.EventErase, forgotten))
+	}
+	return found, err
+}
+
+// AuditEvent describes a cached or minted token for the audit log: the repositories and
+// permissions GitHub granted (what the key asked for when GitHub did not say).
+func AuditEvent(event string, e *cache.Entry) audit.Event {
+	repos := e.Repositories
+	if len(repos) == 0 {
+		repos = e.Key.Repositories
+	}
+	perms := e.Permissions
+	if len(perms) == 0 {
+		perms = e.Key.Permissions
+	}
+	return audit.Event{Event: event, Host: e.Key.Host, App: e.Key.App, InstallationID: e.Key.InstallationID,
+		Repositories: repos, Permissions: perms, ExpiresAt: e.ExpiresAt, Token: e.Token}
 }
 
 // Get answers git's get: the token for the repository in req's path as the password of

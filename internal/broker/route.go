@@ -1,8 +1,6 @@
 package broker
 
 import (
-	"github.com/git-credential-ghapp/git-credential-ghapp/cache"
-	"github.com/git-credential-ghapp/git-credential-ghapp/internal/audit"
 	"github.com/git-credential-ghapp/git-credential-ghapp/internal/route"
 )
 
@@ -36,6 +34,3 @@ func TargetFromPath(path string) (Target, error) { return route.TargetFromPath(p
 
 // ParsePermissions is route.ParsePermissions.
 func ParsePermissions(s string) (map[string]string, error) { return route.ParsePermissions(s) }
-
-// AuditEvent is route.AuditEvent.
-func AuditEvent(event string, e *cache.Entry) audit.Event { return route.AuditEvent(event, e) }

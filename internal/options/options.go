@@ -9,9 +9,7 @@ package options
 
 import (
 	"errors"
-	"flag"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -44,6 +42,58 @@ type Options struct {
 	Flags []string
 	// Notes are decisions about the options worth a trace line, such as an ignored variable.
 	Notes []string
+
+	parseURL   URLParser // what reads an API URL that is not plain; nil in the front
+	apiURLHost string    // the host (and port) of APIURL
+}
+
+// URLParser reads an API URL as net/url's Parse does: the URL's host (with its port), whether
+// it names a user, and ok false when it does not parse.
+type URLParser func(rawURL string) (host string, hasUser, ok bool)
+
+// ErrURLNotRead is returned by Parse for an API URL that is not plain (https://HOST[:PORT][/PATH]
+// in letters, digits and -._~/: only), which only a URLParser reads: the front then hands the
+// request to the full helper, which parses with one (ParseWith). The front does not link
+// net/url, whose package initialisation every cached get would pay.
+var ErrURLNotRead = errors.New("the API URL is read by the full helper")
+
+// readURL returns the host of the API URL u and whether it names a user; ok is false when u
+// does not parse.
+func (o *Options) readURL(u string) (host string, hasUser, ok bool, err error) {
+	if host, ok := plainAPIURL(u); ok {
+		return host, false, true, nil
+	}
+	if o.parseURL == nil {
+		return "", false, false, ErrURLNotRead
+	}
+	host, hasUser, ok = o.parseURL(u)
+	return host, hasUser, ok, nil
+}
+
+// plainAPIURL returns the host (and port) of u when it is an https URL that net/url reads
+// without a question: letters, digits and -._~/: only, and at most one colon in its host, before
+// a port of digits. Such a URL parses, names no user, and its host is written as it is.
+func plainAPIURL(u string) (string, bool) {
+	rest, ok := strings.CutPrefix(u, "https://")
+	if !ok {
+		return "", false
+	}
+	for i := 0; i < len(rest); i++ {
+		switch c := rest[i]; {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', strings.IndexByte("-._~/:", c) >= 0:
+		default:
+			return "", false
+		}
+	}
+	host, _, _ := strings.Cut(rest, "/")
+	if _, port, found := strings.Cut(host, ":"); found {
+		for i := 0; i < len(port); i++ {
+			if port[i] < '0' || port[i] > '9' {
+				return "", false
+			}
+		}
+	}
+	return host, true
 }
 
 // Option is one global option: its flag (without dashes; "" for a variable alone), its
@@ -86,9 +136,17 @@ var All = []Option{
 		if o.APIURL != "" && !strings.HasPrefix(o.APIURL, "https://") {
 			return fmt.Errorf("%s %s must start with https://", as, redact.Shown(o.APIURL))
 		}
-		if u, err := url.Parse(o.APIURL); o.APIURL != "" && (err != nil || u.User != nil) {
+		if o.APIURL == "" {
+			return nil
+		}
+		host, hasUser, ok, err := o.readURL(o.APIURL)
+		if err != nil {
+			return err
+		}
+		if !ok || hasUser {
 			return fmt.Errorf("%s %s must be a URL without a user name or password", as, redact.Shown(o.APIURL))
 		}
+		o.apiURLHost = host
 		return nil
 	}},
 	{"owner", "GHAPP_OWNER", "NAME", "account to use when the request names no repository", func(o *Options, v, _ string) error {
@@ -138,6 +196,10 @@ var All = []Option{
 // ErrVersion is returned by Parse for --version: the caller prints the version.
 var ErrVersion = errors.New("version asked")
 
+// ErrHelp is returned by Parse for -h and --help: the caller prints the usage. It plays the part
+// of flag.ErrHelp, without linking package flag into the front.
+var ErrHelp = errors.New("help asked")
+
 // FlagNames returns the names of the global flags, without dashes.
 func FlagNames() []string {
 	var names []string
@@ -168,8 +230,14 @@ func Usage() string {
 // not a flag, the command, or after "--") and fills what they leave unset from getenv. It
 // returns the options and the arguments from the command on. A flag is written -name or
 // --name, with its value after '=' or as the next argument. For -h, --help it returns
-// flag.ErrHelp, for --version ErrVersion; an error's text names an option as the user wrote it.
+// ErrHelp, for --version ErrVersion; an error's text names an option as the user wrote it. An
+// API URL that is not plain is ErrURLNotRead: see ParseWith.
 func Parse(args []string, getenv func(string) string) (*Options, []string, error) {
+	return ParseWith(args, getenv, nil)
+}
+
+// ParseWith is Parse with parseURL to read an API URL that is not plain (nil: Parse).
+func ParseWith(args []string, getenv func(string) string, parseURL URLParser) (*Options, []string, error) {
 	given := map[string]string{} // flag name -> value
 	as := map[string]string{}    // flag name -> how it was written
 	i, end := 0, 0               // end: where the flags end, without a "--"
@@ -189,7 +257,7 @@ func Parse(args []string, getenv func(string) string) (*Options, []string, error
 		name, value, hasValue := strings.Cut(a[len(dashes):], "=")
 		switch name {
 		case "h", "help":
-			return nil, nil, flag.ErrHelp
+			return nil, nil, ErrHelp
 		case "version":
 			return nil, nil, ErrVersion
 		}
@@ -205,7 +273,7 @@ func Parse(args []string, getenv func(string) string) (*Options, []string, error
 		}
 		given[name], as[name] = value, dashes+name
 	}
-	o := &Options{KeyPEM: getenv("GHAPP_PRIVATE_KEY"), Hostname: "github.com", Flags: args[:end]}
+	o := &Options{KeyPEM: getenv("GHAPP_PRIVATE_KEY"), Hostname: "github.com", Flags: args[:end], parseURL: parseURL}
 	for _, opt := range All {
 		if opt.set == nil {
 			continue
@@ -230,7 +298,7 @@ func Parse(args []string, getenv func(string) string) (*Options, []string, error
 			hostFrom = "the default"
 		}
 	}
-	if given["api-url"] == "" && o.APIURL != "" && hostFrom != "GHAPP_HOSTNAME" && !onHost(o.APIURL, o.Hostname) {
+	if given["api-url"] == "" && o.APIURL != "" && hostFrom != "GHAPP_HOSTNAME" && !onHost(o.apiURLHost, o.Hostname) {
 		o.Notes = append(o.Notes, fmt.Sprintf("ignoring GHAPP_API_URL: it is not on %s, the host from %s (set GHAPP_HOSTNAME with it, or pass --api-url)", o.Hostname, hostFrom))
 		o.APIURL = ""
 	}
@@ -244,7 +312,7 @@ func Parse(args []string, getenv func(string) string) (*Options, []string, error
 // given after the command's name): a later flag wins and each is checked as before. It returns
 // what follows the flags in more.
 func (o *Options) Extend(more []string, getenv func(string) string) (*Options, []string, error) {
-	return Parse(append(o.Flags[:len(o.Flags):len(o.Flags)], more...), getenv)
+	return ParseWith(append(o.Flags[:len(o.Flags):len(o.Flags)], more...), getenv, o.parseURL)
 }
 
 // Route returns the route these options describe: what decides a request's cache key.
@@ -253,13 +321,10 @@ func (o *Options) Route() *route.Route {
 		Scope: o.Scope, Permissions: o.Permissions, MinLifetime: o.MinLifetime}
 }
 
-// onHost reports whether the API base rawURL is on host: https://HOST/... or https://api.HOST/...
-func onHost(rawURL, host string) bool {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return false
-	}
-	h := strings.ToLower(u.Host)
+// onHost reports whether an API base whose host (with its port) is urlHost is on host:
+// https://HOST/... or https://api.HOST/...
+func onHost(urlHost, host string) bool {
+	h := strings.ToLower(urlHost)
 	return h == host || h == "api."+host
 }
 

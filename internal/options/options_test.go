@@ -2,7 +2,7 @@ package options
 
 import (
 	"errors"
-	"flag"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -34,7 +34,7 @@ func TestParse(t *testing.T) {
 	if _, _, err := Parse([]string{"get", "--help"}, env()); err != nil {
 		t.Fatalf("flags after the command are not Parse's: %v", err)
 	}
-	for args, want := range map[string]error{"--help": flag.ErrHelp, "-h": flag.ErrHelp, "--version": ErrVersion} {
+	for args, want := range map[string]error{"--help": ErrHelp, "-h": ErrHelp, "--version": ErrVersion} {
 		if _, _, err := Parse([]string{"--app-id", "1", args}, env()); !errors.Is(err, want) {
 			t.Errorf("%s: %v; want %v", args, err, want)
 		}
@@ -94,4 +94,61 @@ func TestUsageListsEveryOption(t *testing.T) {
 			t.Errorf("usage misses %s", opt.Env)
 		}
 	}
+}
+
+// netURL is the full helper's URLParser.
+func netURL(rawURL string) (string, bool, bool) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "", false, false
+	}
+	return u.Host, u.User != nil, true
+}
+
+// An API URL that is not plain is left to a URLParser: without one (the front) it is
+// ErrURLNotRead, with one it is checked as net/url reads it.
+func TestAPIURLNotPlain(t *testing.T) {
+	for _, c := range []struct{ url, err string }{
+		{"https://ghe.example/api%2Fv3", ""},
+		{"https://ghe.example/api/v3?x=1", ""},
+		{"https://[::1]:8443/api/v3", ""},
+		{"https://me:pw@ghe.example/api/v3", `--api-url "https://me:xxxxx@ghe.example/api/v3" must be a URL without a user name or password`},
+		{"https://ghe.example/api%zz", `--api-url "https://ghe.example/api%zz" must be a URL without a user name or password`},
+		{"https://ghe.example:80:80/api/v3", `--api-url "https://ghe.example:80:80/api/v3" must be a URL without a user name or password`},
+	} {
+		if _, _, err := Parse([]string{"--api-url", c.url}, env()); !errors.Is(err, ErrURLNotRead) {
+			t.Errorf("Parse(--api-url %s): %v; want ErrURLNotRead", c.url, err)
+		}
+		o, _, err := ParseWith([]string{"--api-url", c.url}, env(), netURL)
+		if c.err == "" && (err != nil || o.APIURL != c.url) {
+			t.Errorf("ParseWith(--api-url %s): %v; want it accepted", c.url, err)
+		}
+		if c.err != "" && (err == nil || err.Error() != c.err) {
+			t.Errorf("ParseWith(--api-url %s): %v; want %s", c.url, err, c.err)
+		}
+	}
+	// The front keeps the parser through Extend (flags after the operation).
+	o, _, err := ParseWith([]string{"--app-id", "1"}, env(), netURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := o.Extend([]string{"--api-url", "https://ghe.example/a%2Fb"}, env()); err != nil {
+		t.Errorf("Extend: %v", err)
+	}
+}
+
+// FuzzPlainAPIURL holds plainAPIURL to net/url: what it reads, net/url reads the same way.
+func FuzzPlainAPIURL(f *testing.F) {
+	for _, s := range []string{"https://ghe.example/api/v3", "https://api.acme.ghe.com", "https://h:8443/", "https://h:/x", "https://h:1:2/", "https://me@h/", "https://[::1]/", "https:///x", "https://h/a:b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		host, ok := plainAPIURL(s)
+		if !ok {
+			return
+		}
+		if h, hasUser, ok := netURL(s); !ok || hasUser || h != host {
+			t.Errorf("plainAPIURL(%q) = %q; net/url: host %q, user %v, parsed %v", s, host, h, hasUser, ok)
+		}
+	})
 }

@@ -29,7 +29,7 @@ func TestImpossiblePermissionLevels(t *testing.T) {
 	}
 	// Exactly four permissions take admin, and every level in the table is one GitHub knows.
 	var admin []string
-	for name, levels := range permissionLevels {
+	for name, levels := range permissionLevels() {
 		for _, l := range levels {
 			if l == "admin" {
 				admin = append(admin, name)

@@ -32,7 +32,7 @@ func ParsePermissions(s string) (map[string]string, error) {
 		default:
 			return nil, fmt.Errorf("bad permission level %q for %s: use read, write or admin", truncate(level), name)
 		}
-		if levels, known := permissionLevels[name]; known && !slices.Contains(levels, level) {
+		if levels, known := permissionLevels()[name]; known && !slices.Contains(levels, level) {
 			return nil, fmt.Errorf("GitHub has no %s:%s permission: %s takes only %s", name, level, name, strings.Join(levels, " or "))
 		}
 		if prev, dup := perms[name]; dup && prev != level {

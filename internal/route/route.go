@@ -8,13 +8,11 @@
 package route
 
 import (
-	"crypto/subtle"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/git-credential-ghapp/git-credential-ghapp/cache"
-	"github.com/git-credential-ghapp/git-credential-ghapp/internal/audit"
 	"github.com/git-credential-ghapp/git-credential-ghapp/internal/redact"
 )
 
@@ -241,39 +239,11 @@ func (r *Route) CachedToken(store *cache.Store, key cache.Key, now time.Time) (*
 }
 
 // Forget drops every cached token equal to token (git's erase of a token it saw rejected), and
-// reports whether there was one; log, when not nil, records the erase. It does not revoke the
-// token at GitHub.
-func (r *Route) Forget(store *cache.Store, token string, log *audit.Log) (bool, error) {
+// reports whether there was one. It does not revoke the token at GitHub, and records nothing:
+// the audit log is the full helper's (the front hands a request over when one is configured).
+func (r *Route) Forget(store *cache.Store, token string) (bool, error) {
 	if store == nil {
 		return false, nil
 	}
-	var forgotten *cache.Entry
-	if log != nil && log.Path != "" && token != "" {
-		for _, e := range store.List() {
-			if subtle.ConstantTimeCompare([]byte(e.Token), []byte(token)) == 1 {
-				forgotten = &e
-				break
-			}
-		}
-	}
-	found, err := store.Forget(token)
-	if found && forgotten != nil {
-		log.Record(AuditEvent(audit.EventErase, forgotten))
-	}
-	return found, err
-}
-
-// AuditEvent describes a cached or minted token for the audit log: the repositories and
-// permissions GitHub granted (what the key asked for when GitHub did not say).
-func AuditEvent(event string, e *cache.Entry) audit.Event {
-	repos := e.Repositories
-	if len(repos) == 0 {
-		repos = e.Key.Repositories
-	}
-	perms := e.Permissions
-	if len(perms) == 0 {
-		perms = e.Key.Permissions
-	}
-	return audit.Event{Event: event, Host: e.Key.Host, App: e.Key.App, InstallationID: e.Key.InstallationID,
-		Repositories: repos, Permissions: perms, ExpiresAt: e.ExpiresAt, Token: e.Token}
+	return store.Forget(token)
 }
