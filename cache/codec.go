@@ -1,7 +1,7 @@
 package cache
 
 import (
-	"slices"
+	"github.com/git-credential-ghapp/git-credential-ghapp/internal/jsonw"
 	"strconv"
 	"time"
 	"unicode/utf16"
@@ -19,56 +19,56 @@ func encodeEntry(e *Entry) []byte {
 	b = append(b, `{"key":`...)
 	b = appendKey(b, &e.Key)
 	b = append(b, `,"token":`...)
-	b = appendString(b, e.Token)
+	b = jsonw.AppendString(b, e.Token)
 	b = append(b, `,"expires_at":`...)
 	b = appendTime(b, e.ExpiresAt)
 	b = append(b, `,"created_at":`...)
 	b = appendTime(b, e.CreatedAt)
 	if len(e.Permissions) > 0 {
 		b = append(b, `,"permissions":`...)
-		b = appendStringMap(b, e.Permissions)
+		b = jsonw.AppendStringMap(b, e.Permissions)
 	}
 	if e.RepositorySelection != "" {
 		b = append(b, `,"repository_selection":`...)
-		b = appendString(b, e.RepositorySelection)
+		b = jsonw.AppendString(b, e.RepositorySelection)
 	}
 	if len(e.Repositories) > 0 {
 		b = append(b, `,"repositories":`...)
-		b = appendStrings(b, e.Repositories)
+		b = jsonw.AppendStrings(b, e.Repositories)
 	}
 	return append(b, '}')
 }
 
 func appendKey(b []byte, k *Key) []byte {
 	b = append(b, `{"host":`...)
-	b = appendString(b, k.Host)
+	b = jsonw.AppendString(b, k.Host)
 	b = append(b, `,"app":`...)
-	b = appendString(b, k.App)
+	b = jsonw.AppendString(b, k.App)
 	b = append(b, `,"installation_id":`...)
 	b = strconv.AppendInt(b, k.InstallationID, 10)
 	if len(k.Repositories) > 0 {
 		b = append(b, `,"repositories":`...)
-		b = appendStrings(b, k.Repositories)
+		b = jsonw.AppendStrings(b, k.Repositories)
 	}
 	if len(k.Permissions) > 0 {
 		b = append(b, `,"permissions":`...)
-		b = appendStringMap(b, k.Permissions)
+		b = jsonw.AppendStringMap(b, k.Permissions)
 	}
 	return append(b, '}')
 }
 
 func encodeMapping(m *mapping) []byte {
 	b := append([]byte(nil), `{"host":`...)
-	b = appendString(b, m.Host)
+	b = jsonw.AppendString(b, m.Host)
 	b = append(b, `,"app":`...)
-	b = appendString(b, m.App)
+	b = jsonw.AppendString(b, m.App)
 	b = append(b, `,"target":`...)
-	b = appendString(b, m.Target)
+	b = jsonw.AppendString(b, m.Target)
 	b = append(b, `,"installation_id":`...)
 	b = strconv.AppendInt(b, m.InstallationID, 10)
 	if m.Account != "" {
 		b = append(b, `,"account":`...)
-		b = appendString(b, m.Account)
+		b = jsonw.AppendString(b, m.Account)
 	}
 	b = append(b, `,"stored_at":`...)
 	b = appendTime(b, m.StoredAt)
@@ -77,68 +77,9 @@ func encodeMapping(m *mapping) []byte {
 
 func encodeClock(c *clockOffset) []byte {
 	b := append([]byte(nil), `{"host":`...)
-	b = appendString(b, c.Host)
+	b = jsonw.AppendString(b, c.Host)
 	b = append(b, `,"offset_ns":`...)
 	b = strconv.AppendInt(b, int64(c.Offset), 10)
-	return append(b, '}')
-}
-
-// appendString appends s as a JSON string; invalid UTF-8 becomes U+FFFD, as encoding/json does.
-func appendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				b = append(b, '\\', c)
-			case c < 0x20:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			default:
-				b = append(b, c)
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, `\ufffd`...)
-		} else {
-			b = append(b, s[i:i+size]...)
-		}
-		i += size
-	}
-	return append(b, '"')
-}
-
-func appendStrings(b []byte, list []string) []byte {
-	b = append(b, '[')
-	for i, s := range list {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendString(b, s)
-	}
-	return append(b, ']')
-}
-
-// appendStringMap appends m as a JSON object with its keys sorted, as encoding/json does.
-func appendStringMap(b []byte, m map[string]string) []byte {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	b = append(b, '{')
-	for i, k := range keys {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendString(b, k)
-		b = append(b, ':')
-		b = appendString(b, m[k])
-	}
 	return append(b, '}')
 }
 
