@@ -25,6 +25,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -141,12 +142,18 @@ func parseURI(uri string) (host, name, version, scope string, err error) {
 			return host, name, version, sc, nil
 		}
 	}
-	if h, _, err := net.SplitHostPort(host); err == nil {
+	if h, port, err := net.SplitHostPort(host); err == nil && validPort(port) {
 		if ip := net.ParseIP(h); ip != nil && ip.IsLoopback() {
 			return host, name, version, vaultSuffixes[".vault.azure.net"], nil
 		}
 	}
 	return "", "", "", "", fmt.Errorf("azurekms: signer %q: %q is not a Key Vault host (VAULT.vault.azure.net or another Azure cloud's vault or managed HSM); %s", kmsrest.Clip(uri), kmsrest.Clip(host), form)
+}
+
+// validPort reports whether port is a TCP port number, 1 to 65535, in decimal digits only.
+func validPort(port string) bool {
+	n, err := strconv.Atoi(port)
+	return err == nil && n >= 1 && n <= 65535 && strings.Trim(port, "0123456789") == ""
 }
 
 // customAuthority reports whether AZURE_AUTHORITY_HOST names a host Microsoft's instance

@@ -193,7 +193,7 @@ func TestSignRejectsOtherHashes(t *testing.T) {
 }
 
 func FuzzParseURI(f *testing.F) {
-	for _, s := range []string{"azurekms://v.vault.azure.net/k", "azurekms://v.vault.azure.net/k/0123", "azurekms://127.0.0.1:8443/k", "azurekms://", "x"} {
+	for _, s := range []string{"azurekms://v.vault.azure.net/k", "azurekms://v.vault.azure.net/k/0123", "azurekms://127.0.0.1:8443/k", "azurekms://127.0.0.0: /0", "azurekms://127.0.0.1:+1/k", "azurekms://", "x"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, uri string) {
