@@ -20,6 +20,7 @@ import (
 	"os/user"
 	"runtime"
 	"slices"
+	"syscall"
 	"time"
 )
 
@@ -216,7 +217,10 @@ func userName() string {
 // appendLine writes b to path with one write(2) on a descriptor opened with O_APPEND, so that
 // lines from concurrent processes never interleave. The file is created 0600 when missing.
 func appendLine(path string, b []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	// O_NONBLOCK: opening a FIFO that nobody reads fails at once (ENXIO) instead of waiting for
+	// a reader forever, which would hang git's get. It changes nothing for a regular file, and a
+	// line (at most PIPE_BUF bytes) still goes into a read FIFO whole or not at all.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NONBLOCK, 0o600)
 	if err != nil {
 		return err
 	}
