@@ -26,15 +26,33 @@ import (
 var CallTimeout = 10 * time.Second
 
 // NewClient returns an HTTP client whose every request is bounded by CallTimeout. With roots, it
-// trusts those CAs only (TLS 1.2 or later); without, the system roots.
+// trusts those CAs only (TLS 1.2 or later); without, the system roots. It follows a redirect only
+// to https, or within the plain-http origin it started on (a loopback Vault agent, a metadata
+// server): a store's credential (X-Vault-Token, which Go's client sends on across hosts, or an
+// Authorization header) never goes onto the network in the clear.
 func NewClient(roots *x509.CertPool) *http.Client {
-	c := &http.Client{Timeout: CallTimeout}
+	c := &http.Client{Timeout: CallTimeout, CheckRedirect: checkRedirect}
 	if roots != nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
 		c.Transport = tr
 	}
 	return c
+}
+
+// checkRedirect refuses a redirect that would leave https (Vault's own client refuses such a
+// protocol downgrade too), or leave the plain-http origin the request started on, and keeps Go's
+// limit of 10 redirects.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	first := via[0].URL
+	if req.URL.Scheme != "https" && (req.URL.Scheme != first.Scheme || !strings.EqualFold(req.URL.Host, first.Host)) {
+		return fmt.Errorf("a redirect from %s://%s to %s://%s would send the credential in the clear; not following it",
+			first.Scheme, first.Host, req.URL.Scheme, req.URL.Host)
+	}
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	return nil
 }
 
 // NetError is a request that did not get a whole answer: the store could not be reached
