@@ -151,6 +151,8 @@ func TestConfigErrors(t *testing.T) {
 		{nil, "hashivault://k", "hashivault: VAULT_ADDR is not set"},
 		{[]string{"VAULT_ADDR=https://127.0.0.1:1"}, "hashivault://k", "hashivault: no Vault token: set VAULT_TOKEN or run `vault login`"},
 		{[]string{"VAULT_ADDR=http://vault.example.com:8200", "VAULT_TOKEN=t"}, "hashivault://k", `hashivault: VAULT_ADDR "http://vault.example.com:8200" is plain http; use https`},
+		// A name that only starts like a loopback address can point anywhere (127.0.0.1.nip.io).
+		{[]string{"VAULT_ADDR=http://127.0.0.1.nip.io:8200", "VAULT_TOKEN=t"}, "hashivault://k", `hashivault: VAULT_ADDR "http://127.0.0.1.nip.io:8200" is plain http; use https`},
 		{[]string{"VAULT_ADDR=https://root:s3cret@vault.example.com"}, "hashivault://k", "hashivault: VAULT_ADDR carries a user name or password; remove it"},
 		{[]string{"VAULT_ADDR=ftp://x"}, "hashivault://k", `hashivault: VAULT_ADDR "ftp://x" is not an http(s) URL`},
 		{nil, "hashivault://", `hashivault: signer "hashivault://": the key name must be`},

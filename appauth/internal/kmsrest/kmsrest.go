@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -147,9 +148,15 @@ func Clip(s string) string {
 	return s
 }
 
-// IsLoopback reports whether host (without a port) is a loopback name or address.
+// IsLoopback reports whether host (without a port or brackets) is "localhost" or a loopback
+// address (127.0.0.0/8, ::1). A DNS name that only starts with "127." is not: anyone can make
+// one point anywhere.
 func IsLoopback(host string) bool {
-	return host == "localhost" || host == "::1" || strings.HasPrefix(host, "127.")
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // CharsetOK reports whether s has between 1 and max bytes, each a letter, a digit or one of

@@ -58,3 +58,16 @@ func TestRedirectWithinHTTPSIsFollowed(t *testing.T) {
 		t.Fatalf("status %d, err %v, token seen %v", status, err, got.Load())
 	}
 }
+
+// Plain http is allowed only to this machine: a DNS name that merely starts with "127." (which
+// anyone can register, e.g. 127.0.0.1.nip.io, and point anywhere) is not a loopback address.
+func TestIsLoopback(t *testing.T) {
+	for host, want := range map[string]bool{
+		"localhost": true, "127.0.0.1": true, "127.1.2.3": true, "::1": true,
+		"127.0.0.1.nip.io": false, "127.attacker.example": false, "vault.example.com": false, "": false, "::": false,
+	} {
+		if got := IsLoopback(host); got != want {
+			t.Errorf("IsLoopback(%q) = %v, want %v", host, got, want)
+		}
+	}
+}
