@@ -202,13 +202,13 @@ func TestClientIDRefusedByServer(t *testing.T) {
 // TestAbuseDetectionIsARateLimit: GitHub's secondary-limit wording before 2021 is a rate limit;
 // its Retry-After is honoured.
 func TestAbuseDetectionIsARateLimit(t *testing.T) {
-	_, g, sl, _, err := rateLimitCase(t, 30*time.Second, false, func(h http.Header, now time.Time) (int, string) {
+	_, g, _, _, err := rateLimitCase(t, 30*time.Second, false, func(h http.Header, now time.Time) (int, string) {
 		return 403, "You have triggered an abuse detection mechanism. Please wait a few minutes before you try again."
 	})
 	if err == nil || !strings.HasPrefix(err.Error(), "GitHub's rate limit is exhausted") || g.Hits() != 1 {
 		t.Fatalf("without Retry-After: err %v, hits %d", err, g.Hits())
 	}
-	_, g, sl, _, err = rateLimitCase(t, 30*time.Second, false, func(h http.Header, now time.Time) (int, string) {
+	_, g, sl, _, err := rateLimitCase(t, 30*time.Second, false, func(h http.Header, now time.Time) (int, string) {
 		h.Set("Retry-After", "3")
 		return 403, "You have triggered an abuse detection mechanism. Please wait a few minutes before you try again."
 	})

@@ -113,7 +113,7 @@ func TestGoModDownloadPrivateModules(t *testing.T) {
 	w.helperFor("umbrella", umbrellaApp, umbrellaPEM)
 	w.git("", "config", "--global", "url.https://"+w.srv.Host+"/.insteadOf", "https://github.com/")
 
-	goCache := strings.TrimSpace(w.run("", goTool(), "env", "GOCACHE"))
+	goCache := strings.TrimSpace(w.run("", "go", "env", "GOCACHE"))
 	if goCache == "" {
 		t.Fatal("go env GOCACHE is empty")
 	}
@@ -132,7 +132,7 @@ func TestGoModDownloadPrivateModules(t *testing.T) {
 	}
 
 	// One private module.
-	out := w.run("", goTool(), "mod", "download", "-json", "github.com/umbrella/dep@v1.0.0")
+	out := w.run("", "go", "mod", "download", "-json", "github.com/umbrella/dep@v1.0.0")
 	if !strings.Contains(out, `"Version": "v1.0.0"`) || strings.Contains(out, `"Error"`) {
 		t.Fatalf("go mod download:\n%s", out)
 	}
@@ -151,12 +151,12 @@ func TestGoModDownloadPrivateModules(t *testing.T) {
 	writeFile(t, filepath.Join(consumer, "go.mod"), []byte("module example.com/consumer\n\ngo 1.21\n"))
 	writeFile(t, filepath.Join(consumer, "main.go"), []byte("package main\n\nimport (\n\t\"fmt\"\n\n\t\"github.com/acme/app\"\n)\n\nfunc main() { fmt.Println(app.Answer()) }\n"))
 	w.srv.ResetCounters()
-	w.run("consumer", goTool(), "get", "github.com/acme/app@v1.0.0")
+	w.run("consumer", "go", "get", "github.com/acme/app@v1.0.0")
 	// The build sees both modules' packages (go list loads them without compiling).
-	if out := w.run("consumer", goTool(), "list", "-deps", "."); !strings.Contains(out, "github.com/acme/app\n") || !strings.Contains(out, "github.com/umbrella/dep\n") {
+	if out := w.run("consumer", "go", "list", "-deps", "."); !strings.Contains(out, "github.com/acme/app\n") || !strings.Contains(out, "github.com/umbrella/dep\n") {
 		t.Fatalf("go list -deps:\n%s", out)
 	}
-	w.run("consumer", goTool(), "mod", "verify")
+	w.run("consumer", "go", "mod", "verify")
 	got := w.minted()
 	slices.Sort(got)
 	want := []string{strconv.FormatInt(acme.ID, 10) + ":app", strconv.FormatInt(umbrella.ID, 10) + ":dep"}

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/git-credential-ghapp/git-credential-ghapp/internal/devtool"
 	"github.com/git-credential-ghapp/git-credential-ghapp/internal/fakegithub"
 	"github.com/git-credential-ghapp/git-credential-ghapp/internal/testhome"
 )
@@ -35,7 +36,7 @@ func helperBinary(t *testing.T) string {
 		if buildErr != nil {
 			return
 		}
-		cmd := exec.Command(goTool(), "build", "-trimpath", "-o", binDir+string(os.PathSeparator), "./cmd/...")
+		cmd := exec.Command("go", "build", "-trimpath", "-o", binDir+string(os.PathSeparator), "./cmd/...")
 		cmd.Dir = moduleRoot()
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
@@ -45,23 +46,7 @@ func helperBinary(t *testing.T) string {
 	if buildErr != nil {
 		t.Fatal(buildErr)
 	}
-	return filepath.Join(binDir, "git-credential-ghapp"+exeSuffix())
-}
-
-func exeSuffix() string {
-	if runtime.GOOS == "windows" {
-		return ".exe"
-	}
-	return ""
-}
-
-// goTool is the go command that runs this test.
-func goTool() string {
-	p := filepath.Join(runtime.GOROOT(), "bin", "go"+exeSuffix())
-	if _, err := os.Stat(p); err == nil {
-		return p
-	}
-	return "go"
+	return filepath.Join(binDir, "git-credential-ghapp"+devtool.Exe)
 }
 
 // moduleRoot is two levels up from this package (internal/e2e).

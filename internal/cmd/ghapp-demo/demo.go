@@ -62,10 +62,8 @@ func demo(ctx context.Context, w io.Writer, opt Options) (*Outcome, error) {
 
 	// 1. The helper.
 	bin := filepath.Join(dir, "bin")
-	helper := opt.Helper
-	if helper == "" {
+	if helper := opt.Helper; helper == "" {
 		p.step("Build the helper pair, as install.sh does: the front git runs, and the full helper beside it")
-		helper = filepath.Join(bin, "git-credential-ghapp"+devtool.Exe)
 		for _, name := range []string{"git-credential-ghapp-full", "git-credential-ghapp"} {
 			if err := devtool.Build(ctx, "./cmd/"+name, filepath.Join(bin, name+devtool.Exe), false); err != nil {
 				return out, err
