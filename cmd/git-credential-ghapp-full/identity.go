@@ -10,8 +10,8 @@ import (
 	"strings"
 
 	"github.com/git-credential-ghapp/git-credential-ghapp/appauth"
-	"github.com/git-credential-ghapp/git-credential-ghapp/internal/broker"
 	"github.com/git-credential-ghapp/git-credential-ghapp/internal/gitconfig"
+	"github.com/git-credential-ghapp/git-credential-ghapp/internal/route"
 )
 
 const identityUsage = `usage: git-credential-ghapp [OPTIONS] identity [--json]
@@ -99,7 +99,7 @@ func installationToken(e *env, o *options, client *appauth.Client) func(ctx cont
 			return ""
 		}
 		b.API = func() (*appauth.Client, error) { return client, nil }
-		entry, err := b.Token(ctx, broker.Target{})
+		entry, err := b.Token(ctx, route.Target{})
 		if err != nil {
 			return ""
 		}

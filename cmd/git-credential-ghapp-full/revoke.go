@@ -13,6 +13,7 @@ import (
 	"github.com/git-credential-ghapp/git-credential-ghapp/cache"
 	"github.com/git-credential-ghapp/git-credential-ghapp/internal/audit"
 	"github.com/git-credential-ghapp/git-credential-ghapp/internal/broker"
+	"github.com/git-credential-ghapp/git-credential-ghapp/internal/route"
 )
 
 const revokeUsage = `usage: git-credential-ghapp [OPTIONS] revoke (--all | OWNER/REPO)
@@ -46,7 +47,7 @@ func runRevoke(ctx context.Context, e *env, o *options, args []string) int {
 	if tooManyOperands(e, "revoke", operands, 1) {
 		return exitUsage
 	}
-	var target broker.Target
+	var target route.Target
 	switch {
 	case *all && len(operands) == 1:
 		e.errorf("revoke: give --all or OWNER/REPO, not both")
@@ -56,7 +57,7 @@ func runRevoke(ctx context.Context, e *env, o *options, args []string) int {
 		return exitUsage
 	case len(operands) == 1:
 		var err error
-		target, err = broker.ParseTarget(operands[0])
+		target, err = route.ParseTarget(operands[0])
 		if err == nil && target.Repo == "" {
 			err = fmt.Errorf("%s does not name a repository (OWNER/REPO)", appauth.Shown(operands[0]))
 		}
@@ -154,7 +155,7 @@ func revokeEvent(en *cache.Entry, outcome string) audit.Event {
 // reaches reports whether a cached token gives access to target's repository: it was minted for
 // that repository, or for the whole installation that (as discovery found and the cache
 // remembers) covers it.
-func reaches(store *cache.Store, en *cache.Entry, target broker.Target, now time.Time) bool {
+func reaches(store *cache.Store, en *cache.Entry, target route.Target, now time.Time) bool {
 	full := strings.ToLower(target.Owner + "/" + target.Repo)
 	if len(en.Key.Repositories) > 0 {
 		if len(en.Repositories) > 0 {

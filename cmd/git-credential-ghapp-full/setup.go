@@ -14,8 +14,8 @@ import (
 
 	"github.com/git-credential-ghapp/git-credential-ghapp/appauth"
 	"github.com/git-credential-ghapp/git-credential-ghapp/appauth/keystore"
-	"github.com/git-credential-ghapp/git-credential-ghapp/internal/broker"
 	"github.com/git-credential-ghapp/git-credential-ghapp/internal/gitconfig"
+	"github.com/git-credential-ghapp/git-credential-ghapp/internal/route"
 )
 
 const setupUsage = `usage: git-credential-ghapp setup [--global | --local | --file PATH] --app-id ID (--key-file PATH | --signer URI)
@@ -88,7 +88,7 @@ func runSetup(ctx context.Context, e *env, o *options, args []string) int {
 	hostURL := "https://" + o.Hostname
 	helperURL := hostURL
 	if o.Owner != "" {
-		t, err := broker.ParseTarget(o.Owner)
+		t, err := route.ParseTarget(o.Owner)
 		if err != nil || t.Repo != "" || t.Owner == "" {
 			e.errorf("setup: --owner %s is not a GitHub account name", appauth.Shown(o.Owner))
 			return exitUsage

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/git-credential-ghapp/git-credential-ghapp/cache"
-	"github.com/git-credential-ghapp/git-credential-ghapp/internal/broker"
+	"github.com/git-credential-ghapp/git-credential-ghapp/internal/route"
 )
 
 const statusUsage = `usage: git-credential-ghapp status [--json]
@@ -81,7 +81,7 @@ func runStatus(_ context.Context, e *env, o *options, args []string) int {
 	}
 	minLeft := o.MinLifetime
 	if minLeft == 0 {
-		minLeft = broker.DefaultMinLifetime
+		minLeft = route.DefaultMinLifetime
 	}
 	w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "HOST\tAPP\tINSTALLATION\tSCOPE\tPERMISSIONS\tLEFT")

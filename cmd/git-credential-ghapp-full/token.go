@@ -11,7 +11,7 @@ import (
 
 	"github.com/git-credential-ghapp/git-credential-ghapp/appauth"
 	"github.com/git-credential-ghapp/git-credential-ghapp/cache"
-	"github.com/git-credential-ghapp/git-credential-ghapp/internal/broker"
+	"github.com/git-credential-ghapp/git-credential-ghapp/internal/route"
 )
 
 const tokenUsage = `usage: git-credential-ghapp [OPTIONS] token [OWNER/REPO | URL]... [--json]
@@ -59,7 +59,7 @@ func runToken(ctx context.Context, e *env, o *options, args []string) int {
 	if !ok {
 		return code
 	}
-	var target broker.Target
+	var target route.Target
 	var repos []string // several repositories of target.Owner, for one token; nil for one
 	for i, op := range operands {
 		t, err := parseTokenTarget(op, o.Hostname)
@@ -88,7 +88,7 @@ func runToken(ctx context.Context, e *env, o *options, args []string) int {
 		e.errorf("token: %v", err)
 		return exitUsage
 	}
-	if target.Repo == "" && o.Scope != broker.ScopeInstallation {
+	if target.Repo == "" && o.Scope != route.ScopeInstallation {
 		// Least privilege: a token for every repository of an installation is asked for by name.
 		what := "no repository is named"
 		if target.Owner != "" {
@@ -136,17 +136,17 @@ func runToken(ctx context.Context, e *env, o *options, args []string) int {
 
 // parseTokenTarget reads OWNER/REPO, OWNER or a URL, which must be on the host served: a token
 // is never handed out for a URL on another host.
-func parseTokenTarget(s, host string) (broker.Target, error) {
+func parseTokenTarget(s, host string) (route.Target, error) {
 	if strings.Contains(s, "://") {
 		u, err := url.Parse(s)
 		if err != nil {
-			return broker.Target{}, fmt.Errorf("%s is not a URL", appauth.Shown(s))
+			return route.Target{}, fmt.Errorf("%s is not a URL", appauth.Shown(s))
 		}
 		if !strings.EqualFold(u.Host, host) {
-			return broker.Target{}, fmt.Errorf("%s is not on %s, the host served (pass --hostname %s)", appauth.Shown(s), host, u.Host)
+			return route.Target{}, fmt.Errorf("%s is not on %s, the host served (pass --hostname %s)", appauth.Shown(s), host, u.Host)
 		}
 	}
-	return broker.ParseTarget(s)
+	return route.ParseTarget(s)
 }
 
 func tokenOutput(entry *cache.Entry) tokenJSON {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/git-credential-ghapp/git-credential-ghapp/credential"
 	"github.com/git-credential-ghapp/git-credential-ghapp/internal/audit"
+	"github.com/git-credential-ghapp/git-credential-ghapp/internal/route"
 )
 
 // Many brokers (as many processes) ask for one scope at once with an audit log: one line says
@@ -26,7 +27,7 @@ func TestAuditLogMintReuseErase(t *testing.T) {
 	// Another scope of the same repository first: the installation is then known, so the callers
 	// below all miss the token and queue on its lock, and all but one find the token there.
 	readOnly, err := f.broker(withAudit, func(b *Broker) { b.Permissions = map[string]string{"contents": "read"} }).
-		Token(context.Background(), Target{Owner: "acme", Repo: "app"})
+		Token(context.Background(), route.Target{Owner: "acme", Repo: "app"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +36,7 @@ func TestAuditLogMintReuseErase(t *testing.T) {
 	tokens := make([]string, n)
 	for i := range n {
 		wg.Go(func() {
-			e, err := f.broker(withAudit).Token(context.Background(), Target{Owner: "acme", Repo: "app"})
+			e, err := f.broker(withAudit).Token(context.Background(), route.Target{Owner: "acme", Repo: "app"})
 			if err != nil {
 				t.Error(err)
 				return

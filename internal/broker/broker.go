@@ -125,7 +125,7 @@ func (b *Broker) client() (*appauth.Client, error) {
 //
 // moved is the repository's id when discovery found that t's repository was renamed or
 // transferred (GitHub redirected its name); a cached answer leaves it 0 (see movedID).
-func (b *Broker) installation(ctx context.Context, t Target, lock bool) (id int64, fromCache bool, moved int64, release func(), err error) {
+func (b *Broker) installation(ctx context.Context, t route.Target, lock bool) (id int64, fromCache bool, moved int64, release func(), err error) {
 	release = func() {}
 	if b.InstallationID != 0 {
 		return b.InstallationID, false, 0, release, nil
@@ -195,7 +195,7 @@ func movedTarget(owner, repo string) string {
 }
 
 // movedID returns the repository id cached for t's repository when discovery found it moved.
-func (b *Broker) movedID(t Target) int64 {
+func (b *Broker) movedID(t route.Target) int64 {
 	store := b.openCache()
 	if store == nil || t.Repo == "" || b.InstallationID != 0 {
 		return 0
@@ -217,14 +217,14 @@ func byID(key cache.Key, id int64) cache.Key {
 // Token returns a token for t: from the cache when one for exactly this scope has at least
 // MinLifetime left, otherwise freshly minted. Of concurrent callers (in any process) asking for
 // the same scope, one mints and the others wait for its token, until ctx is done.
-func (b *Broker) Token(ctx context.Context, t Target) (*cache.Entry, error) {
+func (b *Broker) Token(ctx context.Context, t route.Target) (*cache.Entry, error) {
 	return b.TokenFor(ctx, t, nil)
 }
 
 // TokenFor is Token for one token covering every repository in repos together: names under
 // t.Owner, t.Repo among them (the installation of several is found through t.Owner). The token is minted for,
 // and cached under, exactly that set (see route.RepositorySet); nil repos is Token(ctx, t).
-func (b *Broker) TokenFor(ctx context.Context, t Target, repos []string) (*cache.Entry, error) {
+func (b *Broker) TokenFor(ctx context.Context, t route.Target, repos []string) (*cache.Entry, error) {
 	repos, err := b.RepositorySet(t, repos)
 	if err != nil {
 		return nil, err
@@ -232,7 +232,7 @@ func (b *Broker) TokenFor(ctx context.Context, t Target, repos []string) (*cache
 	if len(repos) > 1 {
 		// An app has one installation per account: find it through the account, so that the
 		// set's order plays no part and one cached answer serves every set of that account.
-		t = Target{Owner: t.Owner}
+		t = route.Target{Owner: t.Owner}
 	}
 	id, fromCache, moved, release, err := b.installation(ctx, t, true)
 	defer release()
@@ -411,7 +411,7 @@ func AuditEvent(event string, e *cache.Entry) audit.Event {
 // Get answers git's get: the token for the repository in req's path as the password of
 // x-access-token, with GitHub's expiry. It implements credential.Helper.
 func (b *Broker) Get(ctx context.Context, req *credential.Request) (*credential.Credential, error) {
-	t, err := TargetFromPath(req.Path)
+	t, err := route.TargetFromPath(req.Path)
 	if err != nil {
 		return nil, err
 	}

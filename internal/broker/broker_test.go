@@ -17,74 +17,6 @@ import (
 	"github.com/git-credential-ghapp/git-credential-ghapp/internal/route"
 )
 
-func TestTargetFromPath(t *testing.T) {
-	good := map[string]Target{
-		"":                       {},
-		"acme":                   {Owner: "acme"},
-		"acme/app":               {Owner: "acme", Repo: "app"},
-		"acme/app.git":           {Owner: "acme", Repo: "app"},
-		"/acme/app.git/":         {Owner: "acme", Repo: "app"},
-		"acme/app.git/info/lfs":  {Owner: "acme", Repo: "app"},
-		"Acme-Inc/my_repo.v2":    {Owner: "Acme-Inc", Repo: "my_repo.v2"},
-		"acme/.github":           {Owner: "acme", Repo: ".github"},
-		"acme/app/info/refs?x=1": {Owner: "acme", Repo: "app"},
-		// Enterprise Managed Users and GHE.com namespaces: NAME_SHORTCODE.
-		"octo_acme/app.git": {Owner: "octo_acme", Repo: "app"},
-		"octo_acme":         {Owner: "octo_acme"},
-	}
-	for path, want := range good {
-		got, err := TargetFromPath(path)
-		if err != nil || got != want {
-			t.Errorf("TargetFromPath(%q) = %+v, %v; want %+v", path, got, err, want)
-		}
-	}
-	for _, path := range []string{"ac me/app", "acme/..", "acme/.", "../etc/passwd", "acme/a%2Fb", "acme/app\x00", "a\\b/app", "a%2Fb/app", "_/..", "octo_acme\n/app", "acme/" + strings.Repeat("x", 101)} {
-		if got, err := TargetFromPath(path); err == nil {
-			t.Errorf("TargetFromPath(%q) = %+v; want an error", path, got)
-		}
-	}
-}
-
-func TestParseTarget(t *testing.T) {
-	for in, want := range map[string]Target{
-		"acme/app":                          {Owner: "acme", Repo: "app"},
-		"https://github.com/acme/app.git":   {Owner: "acme", Repo: "app"},
-		"https://ghe.example.com:8443/acme": {Owner: "acme"},
-		"https://github.com":                {},
-	} {
-		if got, err := ParseTarget(in); err != nil || got != want {
-			t.Errorf("ParseTarget(%q) = %+v, %v; want %+v", in, got, err, want)
-		}
-	}
-}
-
-func TestParsePermissions(t *testing.T) {
-	got, err := ParsePermissions(" contents:read, metadata=READ  issues:write ")
-	want := map[string]string{"contents": "read", "metadata": "read", "issues": "write"}
-	if err != nil || !reflect.DeepEqual(got, want) {
-		t.Fatalf("ParsePermissions = %v, %v", got, err)
-	}
-	if got, err := ParsePermissions(""); got != nil || err != nil {
-		t.Fatalf("empty list = %v, %v; want nil", got, err)
-	}
-	for _, bad := range []string{"contents", "contents:owner", ":read", "con tents:read", "contents:read,contents:write", "a-b:read"} {
-		if _, err := ParsePermissions(bad); err == nil {
-			t.Errorf("ParsePermissions(%q) accepted", bad)
-		}
-	}
-}
-
-func TestParseScope(t *testing.T) {
-	for in, want := range map[string]Scope{"": ScopeAuto, "repo": ScopeRepo, "Installation": ScopeInstallation} {
-		if got, err := ParseScope(in); err != nil || got != want {
-			t.Errorf("ParseScope(%q) = %q, %v", in, got, err)
-		}
-	}
-	if _, err := ParseScope("org"); err == nil {
-		t.Error("ParseScope(org) accepted")
-	}
-}
-
 type fixture struct {
 	srv  *fakegithub.Server
 	app  *fakegithub.App
@@ -135,7 +67,7 @@ const mintRoute = "POST /app/installations/{id}/access_tokens"
 func TestTokenMintsOnceThenServesFromCache(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	e, err := f.broker().Token(ctx, Target{Owner: "acme", Repo: "app"})
+	e, err := f.broker().Token(ctx, route.Target{Owner: "acme", Repo: "app"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +80,7 @@ func TestTokenMintsOnceThenServesFromCache(t *testing.T) {
 	b := f.broker(func(b *Broker) {
 		b.API = func() (*appauth.Client, error) { return nil, errors.New("the cached path must not build a client") }
 	})
-	e2, err := b.Token(ctx, Target{Owner: "ACME", Repo: "App"})
+	e2, err := b.Token(ctx, route.Target{Owner: "ACME", Repo: "App"})
 	if err != nil || e2.Token != e.Token {
 		t.Fatalf("cached Token = %v, %v", e2, err)
 	}
@@ -160,18 +92,18 @@ func TestTokenMintsOnceThenServesFromCache(t *testing.T) {
 func TestScopes(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	if _, err := f.broker(func(b *Broker) { b.Scope = ScopeInstallation }).Token(ctx, Target{Owner: "acme", Repo: "app"}); err != nil {
+	if _, err := f.broker(func(b *Broker) { b.Scope = route.ScopeInstallation }).Token(ctx, route.Target{Owner: "acme", Repo: "app"}); err != nil {
 		t.Fatal(err)
 	}
 	if m := f.srv.Mints(); m[len(m)-1].Repositories != nil {
 		t.Fatalf("installation scope asked for repositories %v", m[len(m)-1].Repositories)
 	}
-	_, err := f.broker(func(b *Broker) { b.Scope = ScopeRepo }).Token(ctx, Target{Owner: "acme"})
+	_, err := f.broker(func(b *Broker) { b.Scope = route.ScopeRepo }).Token(ctx, route.Target{Owner: "acme"})
 	if err == nil || !strings.Contains(err.Error(), "useHttpPath") {
 		t.Fatalf("repo scope without a repository = %v; want an error naming useHttpPath", err)
 	}
 	perms := map[string]string{"contents": "read"}
-	if _, err := f.broker(func(b *Broker) { b.Permissions = perms }).Token(ctx, Target{Owner: "acme", Repo: "lib"}); err != nil {
+	if _, err := f.broker(func(b *Broker) { b.Permissions = perms }).Token(ctx, route.Target{Owner: "acme", Repo: "lib"}); err != nil {
 		t.Fatal(err)
 	}
 	if m := f.srv.Mints(); !reflect.DeepEqual(m[len(m)-1].Permissions, perms) {
@@ -179,7 +111,7 @@ func TestScopes(t *testing.T) {
 	}
 	// The narrowed token is not handed out for the un-narrowed scope, nor the reverse.
 	before := len(f.srv.Mints())
-	if _, err := f.broker().Token(ctx, Target{Owner: "acme", Repo: "lib"}); err != nil {
+	if _, err := f.broker().Token(ctx, route.Target{Owner: "acme", Repo: "lib"}); err != nil {
 		t.Fatal(err)
 	}
 	if len(f.srv.Mints()) != before+1 {
@@ -192,13 +124,13 @@ func TestScopes(t *testing.T) {
 func TestStaleMappingIsRediscovered(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	if _, err := f.broker().Token(ctx, Target{Owner: "acme", Repo: "app"}); err != nil {
+	if _, err := f.broker().Token(ctx, route.Target{Owner: "acme", Repo: "app"}); err != nil {
 		t.Fatal(err)
 	}
 	f.srv.Uninstall(f.inst)
 	inst2 := f.srv.Install(f.app, "acme", "Organization", map[string]string{"contents": "read"})
 	f.srv.ResetCounters()
-	e, err := f.broker(func(b *Broker) { b.MinLifetime = 2 * time.Hour }).Token(ctx, Target{Owner: "acme", Repo: "app"})
+	e, err := f.broker(func(b *Broker) { b.MinLifetime = 2 * time.Hour }).Token(ctx, route.Target{Owner: "acme", Repo: "app"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +146,7 @@ func TestWithoutCache(t *testing.T) {
 	f := newFixture(t)
 	b := f.broker(func(b *Broker) { b.CacheDir = "" })
 	for i := 0; i < 2; i++ {
-		if _, err := b.Token(context.Background(), Target{Owner: "acme", Repo: "app"}); err != nil {
+		if _, err := b.Token(context.Background(), route.Target{Owner: "acme", Repo: "app"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -230,7 +162,7 @@ func TestInsecureCacheWarnsAndWorks(t *testing.T) {
 	os.Chmod(dir, 0o777)
 	var warned []string
 	b := f.broker(func(b *Broker) { b.CacheDir = dir; b.Warn = func(s string) { warned = append(warned, s) } })
-	if _, err := b.Token(context.Background(), Target{Owner: "acme", Repo: "app"}); err != nil {
+	if _, err := b.Token(context.Background(), route.Target{Owner: "acme", Repo: "app"}); err != nil {
 		t.Fatal(err)
 	}
 	if len(warned) != 1 || !strings.Contains(warned[0], "chmod 700") {
@@ -269,7 +201,7 @@ func TestTokenForRepositorySet(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	acme := Target{Owner: "acme", Repo: "app"}
+	acme := route.Target{Owner: "acme", Repo: "app"}
 	lastMint := func() []string {
 		m := f.srv.Mints()
 		return m[len(m)-1].Repositories
@@ -289,7 +221,7 @@ func TestTokenForRepositorySet(t *testing.T) {
 	cached := f.broker(func(b *Broker) {
 		b.API = func() (*appauth.Client, error) { return nil, errors.New("the cached path must not build a client") }
 	})
-	if e, err := cached.TokenFor(ctx, Target{Owner: "ACME", Repo: "lib"}, []string{"lib", "App"}); err != nil || e.Token != set.Token {
+	if e, err := cached.TokenFor(ctx, route.Target{Owner: "ACME", Repo: "lib"}, []string{"lib", "App"}); err != nil || e.Token != set.Token {
 		t.Fatalf("reordered set: %v, %v; want the cached token", e, err)
 	}
 

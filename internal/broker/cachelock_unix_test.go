@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/git-credential-ghapp/git-credential-ghapp/internal/route"
 )
 
 // TestUnusableLockStillAnswers: a lock file that cannot be used (here a link planted where each
@@ -16,7 +18,7 @@ import (
 func TestUnusableLockStillAnswers(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	target := Target{Owner: "acme", Repo: "app"}
+	target := route.Target{Owner: "acme", Repo: "app"}
 	if _, err := f.broker().Token(ctx, target); err != nil {
 		t.Fatal(err)
 	}

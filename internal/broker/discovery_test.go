@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/git-credential-ghapp/git-credential-ghapp/internal/route"
 )
 
 // TestConcurrentColdGetsDiscoverOnce: many brokers (as many processes) with one empty cache ask
@@ -18,7 +20,7 @@ func TestConcurrentColdGetsDiscoverOnce(t *testing.T) {
 	errs := make([]error, n)
 	for i := range n {
 		wg.Go(func() {
-			e, err := f.broker().Token(context.Background(), Target{Owner: "acme", Repo: "app"})
+			e, err := f.broker().Token(context.Background(), route.Target{Owner: "acme", Repo: "app"})
 			errs[i] = err
 			if err == nil {
 				tokens[i] = e.Token

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/git-credential-ghapp/git-credential-ghapp/appauth"
+	"github.com/git-credential-ghapp/git-credential-ghapp/internal/route"
 )
 
 // A renamed repository: discovery follows GitHub's 301, the token is minted by the repository's
@@ -19,7 +20,7 @@ func TestRenamedRepositoryMintsByID(t *testing.T) {
 	if err := f.srv.RenameRepo("acme/app", "acme/app2"); err != nil {
 		t.Fatal(err)
 	}
-	e, err := f.broker().Token(ctx, Target{Owner: "acme", Repo: "app"})
+	e, err := f.broker().Token(ctx, route.Target{Owner: "acme", Repo: "app"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,11 +35,11 @@ func TestRenamedRepositoryMintsByID(t *testing.T) {
 	b := f.broker(func(b *Broker) {
 		b.API = func() (*appauth.Client, error) { return nil, errors.New("the cached path must not build a client") }
 	})
-	again, err := b.Token(ctx, Target{Owner: "acme", Repo: "app"})
+	again, err := b.Token(ctx, route.Target{Owner: "acme", Repo: "app"})
 	if err != nil || again.Token != e.Token || f.srv.APICalls() != 0 {
 		t.Fatalf("cached Token = %v, %v (%d API calls)", again, err, f.srv.APICalls())
 	}
-	byName, err := f.broker().Token(ctx, Target{Owner: "acme", Repo: "app2"})
+	byName, err := f.broker().Token(ctx, route.Target{Owner: "acme", Repo: "app2"})
 	if err != nil || byName.Token == e.Token {
 		t.Fatalf("new name: %v, %v; want its own token", byName, err)
 	}
@@ -53,7 +54,7 @@ func TestFreshTokenWaitsForReplication(t *testing.T) {
 	f := newFixture(t)
 	f.srv.SetReplicationLag(1500 * time.Millisecond)
 	start := time.Now()
-	e, err := f.broker().Token(context.Background(), Target{Owner: "acme", Repo: "app"})
+	e, err := f.broker().Token(context.Background(), route.Target{Owner: "acme", Repo: "app"})
 	if err != nil {
 		t.Fatal(err)
 	}
