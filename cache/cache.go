@@ -9,11 +9,11 @@ package cache
 
 import (
 	"crypto/subtle"
+	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/fnv"
-	"io"
 	"io/fs"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -37,24 +37,27 @@ const maxFileSize = 64 << 10
 // GHAPP_CACHE_DIR, when it is an absolute path, is the directory itself and wins: the GitHub
 // Action gives each job its own, so that its post step revokes exactly what the job minted. It
 // reads the environment each time it is called, so it follows changes in tests.
-func DefaultDir() string {
-	if d := os.Getenv("GHAPP_CACHE_DIR"); d != "" && filepath.IsAbs(d) {
+func DefaultDir() string { return DefaultDirFrom(os.Getenv) }
+
+// DefaultDirFrom is DefaultDir with the environment read through getenv.
+func DefaultDirFrom(getenv func(string) string) string {
+	if d := getenv("GHAPP_CACHE_DIR"); d != "" && filepath.IsAbs(d) {
 		return d
 	}
-	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" && filepath.IsAbs(d) {
+	if d := getenv("XDG_RUNTIME_DIR"); d != "" && filepath.IsAbs(d) {
 		return filepath.Join(d, DirName)
 	}
-	return filepath.Join(cacheHome(), DirName)
+	return filepath.Join(cacheHome(getenv), DirName)
 }
 
 // cacheHome is the user's cache directory: $XDG_CACHE_HOME when it names an absolute path (a
 // leading ~ or $HOME, %USERPROFILE% on Windows, expanded), else the platform's default. It gives
 // what github.com/adrg/xdg's CacheHome gives, without that package's start-up work.
-func cacheHome() string {
-	if d := expandHome(os.Getenv("XDG_CACHE_HOME")); d != "" && filepath.IsAbs(d) {
+func cacheHome(getenv func(string) string) string {
+	if d := expandHome(getenv("XDG_CACHE_HOME"), getenv); d != "" && filepath.IsAbs(d) {
 		return d
 	}
-	if d := expandHome(platformCacheHome()); filepath.IsAbs(d) {
+	if d := expandHome(platformCacheHome(getenv), getenv); filepath.IsAbs(d) {
 		return d
 	}
 	return ""
@@ -73,7 +76,10 @@ func (e *InsecureDirError) Error() string {
 }
 
 // currentUID is the user whose files the cache trusts; a variable so tests can play another user.
-var currentUID = os.Getuid
+// It is asked of the system once: a cached get checks the owner of three files.
+var currentUID = func() int { return processUID }
+
+var processUID = os.Getuid()
 
 // DefaultLockWait is how long, at most, a Store waits for locks that other processes hold, all
 // its Lock and LockInstallation calls together, before it gives up on locking.
@@ -85,6 +91,9 @@ const DefaultLockWait = 10 * time.Second
 type Store struct {
 	dir  string
 	root *os.Root
+	// reads is the same directory as root, for reading cache files with plain system calls
+	// where the platform has them (see read_unix.go): an os.File costs a hit more than its read.
+	reads readDir
 
 	// LockWait bounds the time the store's Lock and LockInstallation calls spend waiting for
 	// other processes, all calls together (a lock holder may be stopped or hung); after that they
@@ -139,11 +148,19 @@ func Open(dir string) (*Store, error) {
 		root.Close()
 		return nil, &InsecureDirError{Dir: dir, Reason: fmt.Sprintf("it is accessible to others (mode %04o): run chmod 700 %s", open.Mode().Perm(), dir)}
 	}
-	return &Store{dir: dir, root: root, LockWait: DefaultLockWait}, nil
+	reads, err := openReadDir(dir, open)
+	if err != nil {
+		root.Close()
+		return nil, &InsecureDirError{Dir: dir, Reason: "it was replaced while being opened (check who can write its parent directories)"}
+	}
+	return &Store{dir: dir, root: root, reads: reads, LockWait: DefaultLockWait}, nil
 }
 
 // Close releases the open directory. The store must not be used afterwards.
-func (s *Store) Close() error { return s.root.Close() }
+func (s *Store) Close() error {
+	s.reads.close()
+	return s.root.Close()
+}
 
 // Dir returns the directory of the store.
 func (s *Store) Dir() string { return s.dir }
@@ -195,14 +212,32 @@ func (k Key) ID() string { return digest(k.canonical()) }
 // cryptographic hash here would link crypto/sha256, and with it Go's FIPS 140 module, into the
 // front that git starts for every request.
 func digest(s string) string {
-	h := fnv.New128a()
-	io.WriteString(h, s)
+	var sum [16]byte
+	hi, lo := fnv128a(s)
+	binary.BigEndian.PutUint64(sum[:8], hi)
+	binary.BigEndian.PutUint64(sum[8:], lo)
 	const hexDigits = "0123456789abcdef"
 	var name [32]byte
-	for i, c := range h.Sum(nil) {
+	for i, c := range sum {
 		name[2*i], name[2*i+1] = hexDigits[c>>4], hexDigits[c&0xf]
 	}
 	return string(name[:])
+}
+
+// fnv128a returns the 128-bit FNV-1a hash of s, high and low halves: what hash/fnv's New128a
+// sums to (TestFNV128aIsHashFNV holds it to that), computed here because the hash.Hash interface
+// costs a cached get four allocations and an itab for sixteen bytes of state.
+func fnv128a(s string) (hi, lo uint64) {
+	// FNV-1a 128's offset basis, and its prime 2^88 + 0x13b, as hash/fnv has them.
+	hi, lo = 0x6c62272e07bb0142, 0x62b821756295c58d
+	for i := 0; i < len(s); i++ {
+		lo ^= uint64(s[i])
+		// (hi, lo) * (2^88 + 0x13b) mod 2^128: the 2^88 term moves lo into hi, shifted by 24.
+		carry, low := bits.Mul64(lo, 0x13b)
+		hi = hi*0x13b + carry + lo<<24
+		lo = low
+	}
+	return hi, lo
 }
 
 // Entry is one cached installation token and what GitHub said about it.
@@ -390,41 +425,6 @@ func (s *Store) ClockOffset(host string) time.Duration {
 // PutClockOffset remembers host's clock offset for later processes.
 func (s *Store) PutClockOffset(host string, d time.Duration) error {
 	return s.write(clockName(host), encodeClock(&clockOffset{Host: host, Offset: d}))
-}
-
-// read returns the contents of the file name in the store. It returns false for any file that
-// is missing, not a regular file, not ours, readable by others or too large. It never blocks on
-// what it finds: the file is opened without waiting (a FIFO opens at once and is then refused by
-// its type, taken from the opened file, so a swap between a check and the open cannot fool it).
-func (s *Store) read(name string) ([]byte, bool) {
-	f, err := s.root.OpenFile(name, os.O_RDONLY|openFlags, 0)
-	if err != nil {
-		return nil, false
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil || !fi.Mode().IsRegular() || fi.Size() > maxFileSize || !ownedByMe(fi) {
-		return nil, false
-	}
-	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
-		return nil, false
-	}
-	data := make([]byte, fi.Size()+1) // one byte more, to notice a file that grew
-	n := 0
-	for n < len(data) {
-		m, err := f.Read(data[n:])
-		n += m
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, false
-		}
-	}
-	if n > maxFileSize {
-		return nil, false
-	}
-	return data[:n], true
 }
 
 // write stores data as the file name atomically, with mode 0600: a temporary file in the store,

@@ -1,7 +1,12 @@
 package cache
 
 import (
+	"bytes"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
+	"hash/fnv"
+	"math/rand/v2"
 	"path/filepath"
 	"reflect"
 	"runtime"
@@ -185,4 +190,36 @@ func TestDefaultDirMatchesXDG(t *testing.T) {
 		}
 	}
 	xdg.Reload()
+}
+
+// TestFNV128aIsHashFNV: the hand-written hash that names cache files is hash/fnv's FNV-1a 128,
+// so that names stay what earlier versions wrote.
+func TestFNV128aIsHashFNV(t *testing.T) {
+	check := func(s string) {
+		t.Helper()
+		h := fnv.New128a()
+		h.Write([]byte(s))
+		want := h.Sum(nil)
+		hi, lo := fnv128a(s)
+		var got [16]byte
+		binary.BigEndian.PutUint64(got[:8], hi)
+		binary.BigEndian.PutUint64(got[8:], lo)
+		if !bytes.Equal(got[:], want) {
+			t.Fatalf("fnv128a(%q) = %x, hash/fnv says %x", s, got, want)
+		}
+		if d := digest(s); d != hex.EncodeToString(want) {
+			t.Fatalf("digest(%q) = %s, want %x", s, d, want)
+		}
+	}
+	for _, s := range []string{"", "a", "installation/v1\x00github.com\x00123\x00repo:acme/app", strings.Repeat("\xff", 300)} {
+		check(s)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 2000 {
+		b := make([]byte, r.IntN(200))
+		for i := range b {
+			b[i] = byte(r.Uint32())
+		}
+		check(string(b))
+	}
 }

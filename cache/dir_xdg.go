@@ -5,4 +5,6 @@ package cache
 import "path/filepath"
 
 // platformCacheHome is the XDG default: ~/.cache.
-func platformCacheHome() string { return filepath.Join(home(), ".cache") }
+func platformCacheHome(getenv func(string) string) string {
+	return filepath.Join(home(getenv), ".cache")
+}

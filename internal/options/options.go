@@ -238,9 +238,10 @@ func Parse(args []string, getenv func(string) string) (*Options, []string, error
 
 // ParseWith is Parse with parseURL to read an API URL that is not plain (nil: Parse).
 func ParseWith(args []string, getenv func(string) string, parseURL URLParser) (*Options, []string, error) {
-	given := map[string]string{} // flag name -> value
-	as := map[string]string{}    // flag name -> how it was written
-	i, end := 0, 0               // end: where the flags end, without a "--"
+	// given[k] and as[k] are the value of All[k]'s flag and how it was written ("" = not given).
+	// Arrays on the stack, not maps: this runs on every cached get.
+	var given, as [maxOptions]string
+	i, end := 0, 0 // end: where the flags end, without a "--"
 	for ; i < len(args); i, end = i+1, i+1 {
 		a := args[i]
 		if a == "--" {
@@ -261,7 +262,8 @@ func ParseWith(args []string, getenv func(string) string, parseURL URLParser) (*
 		case "version":
 			return nil, nil, ErrVersion
 		}
-		if !isFlag(name) {
+		k := flagIndex(name)
+		if k < 0 {
 			return nil, nil, fmt.Errorf("flag provided but not defined: %s", shownFlag(dashes+name))
 		}
 		if !hasValue {
@@ -271,14 +273,14 @@ func ParseWith(args []string, getenv func(string) string, parseURL URLParser) (*
 			i++
 			value = args[i]
 		}
-		given[name], as[name] = value, dashes+name
+		given[k], as[k] = value, dashes+name
 	}
 	o := &Options{KeyPEM: getenv("GHAPP_PRIVATE_KEY"), Hostname: "github.com", Flags: args[:end], parseURL: parseURL}
-	for _, opt := range All {
+	for k, opt := range All {
 		if opt.set == nil {
 			continue
 		}
-		v, name := given[opt.Flag], as[opt.Flag]
+		v, name := given[k], as[k]
 		if name == "" || v == "" {
 			v, name = strings.TrimSpace(getenv(opt.Env)), opt.Env
 		}
@@ -291,20 +293,21 @@ func ParseWith(args []string, getenv func(string) string, parseURL URLParser) (*
 	// not take over a helper whose line names the host, or names none and so means github.com:
 	// it counts only when the host came from the environment too (GHAPP_HOSTNAME), or when it is
 	// on the host served (https://HOST/api/v3, https://api.HOST).
-	hostFrom := as["hostname"]
-	if given["hostname"] == "" {
+	hostname, apiURL := flagIndex("hostname"), flagIndex("api-url")
+	hostFrom := as[hostname]
+	if given[hostname] == "" {
 		hostFrom = "GHAPP_HOSTNAME"
 		if strings.TrimSpace(getenv("GHAPP_HOSTNAME")) == "" {
 			hostFrom = "the default"
 		}
 	}
-	if given["api-url"] == "" && o.APIURL != "" && hostFrom != "GHAPP_HOSTNAME" && !onHost(o.apiURLHost, o.Hostname) {
+	if given[apiURL] == "" && o.APIURL != "" && hostFrom != "GHAPP_HOSTNAME" && !onHost(o.apiURLHost, o.Hostname) {
 		o.Notes = append(o.Notes, fmt.Sprintf("ignoring GHAPP_API_URL: it is not on %s, the host from %s (set GHAPP_HOSTNAME with it, or pass --api-url)", o.Hostname, hostFrom))
 		o.APIURL = ""
 	}
 	o.KeyFile = ExpandHome(o.KeyFile, getenv)
 	o.AuditLog = ExpandHome(o.AuditLog, getenv)
-	o.CacheDir = cache.DefaultDir()
+	o.CacheDir = cache.DefaultDirFrom(getenv)
 	return o, args[i:], nil
 }
 
@@ -328,13 +331,18 @@ func onHost(urlHost, host string) bool {
 	return h == host || h == "api."+host
 }
 
-func isFlag(name string) bool {
-	for _, opt := range All {
+// maxOptions bounds len(All), so that Parse can keep what it reads in arrays
+// (TestOptionsFitTheArrays).
+const maxOptions = 24
+
+// flagIndex returns the index in All of the option whose flag is name, or -1.
+func flagIndex(name string) int {
+	for k, opt := range All {
 		if opt.Flag != "" && opt.Flag == name {
-			return true
+			return k
 		}
 	}
-	return false
+	return -1
 }
 
 func truthy(s string) bool {

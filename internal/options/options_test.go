@@ -152,3 +152,10 @@ func FuzzPlainAPIURL(f *testing.F) {
 		}
 	})
 }
+
+// TestOptionsFitTheArrays: Parse keeps the flags it reads in arrays of maxOptions.
+func TestOptionsFitTheArrays(t *testing.T) {
+	if len(All) > maxOptions {
+		t.Fatalf("%d options, but Parse has room for %d: raise maxOptions", len(All), maxOptions)
+	}
+}
