@@ -11,6 +11,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -164,8 +165,27 @@ func isEncryptedPEM(b *pem.Block) bool {
 	return strings.Contains(b.Headers["Proc-Type"], "ENCRYPTED")
 }
 
-// decodeBase64 decodes s (whitespace ignored) in any of the usual base64 alphabets and paddings.
-func decodeBase64(s string) ([]byte, bool) { return redaction.DecodeBase64(s) }
+// decodeBase64 decodes s in any of the four base64 alphabets, ignoring white space and literal
+// `\n` escapes; ok is false when s is none of them.
+func decodeBase64(s string) ([]byte, bool) {
+	s = strings.Map(func(r rune) rune {
+		switch r {
+		case ' ', '\t', '\r', '\n':
+			return -1
+		}
+		return r
+	}, s)
+	s = strings.ReplaceAll(s, `\n`, "")
+	if s == "" {
+		return nil, false
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(s); err == nil && len(b) > 0 {
+			return b, true
+		}
+	}
+	return nil, false
+}
 
 func trimMatchingQuotes(s string) string {
 	if len(s) >= 2 && (s[0] == '"' || s[0] == '\'') && s[len(s)-1] == s[0] {

@@ -112,46 +112,9 @@ func Open(dir string) (*Store, error) {
 	if dir == "" {
 		return nil, errors.New("no cache directory")
 	}
-	fi, err := os.Lstat(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, fmt.Errorf("cannot create the token cache: %w", err)
-		}
-		fi, err = os.Lstat(dir)
-	}
+	root, reads, err := openDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("cannot use the token cache: %w", err)
-	}
-	if !fi.IsDir() {
-		return nil, &InsecureDirError{Dir: dir, Reason: "it is not a directory (remove it)"}
-	}
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		return nil, fmt.Errorf("cannot use the token cache: %w", err)
-	}
-	// Judge the directory that is open, not the name: the name may have been swapped after the
-	// Lstat above (for a link, or another directory) by someone who can write a parent.
-	open, err := root.Stat(".")
-	if err != nil {
-		root.Close()
-		return nil, fmt.Errorf("cannot use the token cache: %w", err)
-	}
-	if runtime.GOOS != "windows" && !os.SameFile(fi, open) {
-		root.Close()
-		return nil, &InsecureDirError{Dir: dir, Reason: "it was replaced while being opened (check who can write its parent directories)"}
-	}
-	if !ownedByMe(open) {
-		root.Close()
-		return nil, &InsecureDirError{Dir: dir, Reason: "it belongs to another user (remove it or set XDG_RUNTIME_DIR)"}
-	}
-	if runtime.GOOS != "windows" && open.Mode().Perm()&0o077 != 0 {
-		root.Close()
-		return nil, &InsecureDirError{Dir: dir, Reason: fmt.Sprintf("it is accessible to others (mode %04o): run chmod 700 %s", open.Mode().Perm(), dir)}
-	}
-	reads, err := openReadDir(dir, open)
-	if err != nil {
-		root.Close()
-		return nil, &InsecureDirError{Dir: dir, Reason: "it was replaced while being opened (check who can write its parent directories)"}
+		return nil, err
 	}
 	return &Store{dir: dir, root: root, reads: reads, LockWait: DefaultLockWait}, nil
 }

@@ -3,6 +3,8 @@
 package cache
 
 import (
+	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -12,7 +14,46 @@ import (
 // readDir is unused outside Unix: files are read through the store's os.Root.
 type readDir struct{}
 
-func openReadDir(string, fs.FileInfo) (readDir, error) { return readDir{}, nil }
+// openDir opens the store's directory dir (see Open).
+func openDir(dir string) (*os.Root, readDir, error) {
+	fi, err := os.Lstat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, readDir{}, fmt.Errorf("cannot create the token cache: %w", err)
+		}
+		fi, err = os.Lstat(dir)
+	}
+	if err != nil {
+		return nil, readDir{}, fmt.Errorf("cannot use the token cache: %w", err)
+	}
+	if !fi.IsDir() {
+		return nil, readDir{}, &InsecureDirError{Dir: dir, Reason: "it is not a directory (remove it)"}
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, readDir{}, fmt.Errorf("cannot use the token cache: %w", err)
+	}
+	// Judge the directory that is open, not the name: the name may have been swapped after the
+	// Lstat above (for a link, or another directory) by someone who can write a parent.
+	open, err := root.Stat(".")
+	if err != nil {
+		root.Close()
+		return nil, readDir{}, fmt.Errorf("cannot use the token cache: %w", err)
+	}
+	if runtime.GOOS != "windows" && !os.SameFile(fi, open) {
+		root.Close()
+		return nil, readDir{}, &InsecureDirError{Dir: dir, Reason: "it was replaced while being opened (check who can write its parent directories)"}
+	}
+	if !ownedByMe(open) {
+		root.Close()
+		return nil, readDir{}, &InsecureDirError{Dir: dir, Reason: "it belongs to another user (remove it or set XDG_RUNTIME_DIR)"}
+	}
+	if runtime.GOOS != "windows" && open.Mode().Perm()&0o077 != 0 {
+		root.Close()
+		return nil, readDir{}, &InsecureDirError{Dir: dir, Reason: fmt.Sprintf("it is accessible to others (mode %04o): run chmod 700 %s", open.Mode().Perm(), dir)}
+	}
+	return root, readDir{}, nil
+}
 
 func (readDir) close() {}
 

@@ -3,36 +3,90 @@
 package cache
 
 import (
-	"errors"
+	"fmt"
 	"io/fs"
+	"os"
+	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
 )
 
-// readDir is the store's directory opened a second time, as a plain descriptor, for reads. A
-// cached get reads two small files; through os.Root each would be an os.File, whose first open
-// starts Go's network poller and whose bookkeeping costs a cached get more than the read itself.
-// Writes, locks and listings keep going through the store's os.Root.
+// readDir is the store's directory as a plain descriptor, for reads. A cached get reads two
+// small files; through os.Root each would be an os.File, whose first open starts Go's network
+// poller and whose bookkeeping costs a cached get more than the read itself. Writes, locks and
+// listings go through the store's os.Root, which is the same directory.
 type readDir struct{ fd int }
 
-// openReadDir opens dir for reading cache files and checks that it is the directory open (the
-// store's os.Root has open), so that both handles always name the same directory.
-func openReadDir(dir string, open fs.FileInfo) (readDir, error) {
-	fd, err := retryEINTR(func() (int, error) {
-		return unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-	})
-	if err != nil {
-		return readDir{fd: -1}, err
+// openDir opens the store's directory dir (see Open): once by name, without following a link,
+// then judged on the open descriptor (a directory of ours that only we can use), so that a name
+// swapped between a check and the open cannot fool it. The os.Root is opened through the
+// descriptor where the system offers a path to it, so the path is walked once.
+func openDir(dir string) (*os.Root, readDir, error) {
+	open := func() (int, error) {
+		return retryEINTR(func() (int, error) {
+			return unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		})
+	}
+	fd, err := open()
+	if err == unix.ENOENT {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, readDir{}, fmt.Errorf("cannot create the token cache: %w", err)
+		}
+		fd, err = open()
+	}
+	switch {
+	case err == unix.ELOOP || err == unix.ENOTDIR: // a link, or not a directory
+		return nil, readDir{}, &InsecureDirError{Dir: dir, Reason: "it is not a directory (remove it)"}
+	case err != nil:
+		return nil, readDir{}, fmt.Errorf("cannot use the token cache: %w", &fs.PathError{Op: "open", Path: dir, Err: err})
 	}
 	var st unix.Stat_t
-	want, ok := open.Sys().(*syscall.Stat_t)
-	if unix.Fstat(fd, &st) != nil || !ok || uint64(st.Dev) != uint64(want.Dev) || uint64(st.Ino) != uint64(want.Ino) {
+	if err := unix.Fstat(fd, &st); err != nil {
 		unix.Close(fd)
-		return readDir{fd: -1}, errors.New("the directory changed")
+		return nil, readDir{}, fmt.Errorf("cannot use the token cache: %w", &fs.PathError{Op: "fstat", Path: dir, Err: err})
 	}
-	return readDir{fd: fd}, nil
+	if int(st.Uid) != currentUID() {
+		unix.Close(fd)
+		return nil, readDir{}, &InsecureDirError{Dir: dir, Reason: "it belongs to another user (remove it or set XDG_RUNTIME_DIR)"}
+	}
+	if perm := st.Mode & 0o777; perm&0o077 != 0 {
+		unix.Close(fd)
+		return nil, readDir{}, &InsecureDirError{Dir: dir, Reason: fmt.Sprintf("it is accessible to others (mode %04o): run chmod 700 %s", perm, dir)}
+	}
+	root, err := rootOf(fd, dir, &st)
+	if err != nil {
+		unix.Close(fd)
+		return nil, readDir{}, err
+	}
+	return root, readDir{fd: fd}, nil
+}
+
+// rootOf returns an os.Root of the directory open as fd (named dir, with status st). On Linux
+// /proc/self/fd/FD leads to that very directory, even if it was renamed since; elsewhere, or
+// without /proc, dir is opened again and must still be the same directory.
+func rootOf(fd int, dir string, st *unix.Stat_t) (*os.Root, error) {
+	if runtime.GOOS == "linux" {
+		if root, err := os.OpenRoot("/proc/self/fd/" + strconv.Itoa(fd)); err == nil {
+			return root, nil
+		}
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("cannot use the token cache: %w", err)
+	}
+	fi, err := root.Stat(".")
+	if err != nil {
+		root.Close()
+		return nil, fmt.Errorf("cannot use the token cache: %w", err)
+	}
+	if same, ok := fi.Sys().(*syscall.Stat_t); !ok || uint64(same.Dev) != uint64(st.Dev) || uint64(same.Ino) != uint64(st.Ino) {
+		root.Close()
+		return nil, &InsecureDirError{Dir: dir, Reason: "it was replaced while being opened (check who can write its parent directories)"}
+	}
+	return root, nil
 }
 
 func (d readDir) close() {
@@ -62,7 +116,9 @@ func (s *Store) read(name string) ([]byte, bool) {
 		int(st.Uid) != currentUID() || st.Mode&0o077 != 0 {
 		return nil, false
 	}
-	data := make([]byte, st.Size+1) // one byte more, to notice a file that grew
+	// The store replaces files by renaming new ones over them, so an open file never changes:
+	// the size fstat gave is all there is to read.
+	data := make([]byte, st.Size)
 	n := 0
 	for n < len(data) {
 		m, err := retryEINTR(func() (int, error) { return unix.Read(fd, data[n:]) })
@@ -73,9 +129,6 @@ func (s *Store) read(name string) ([]byte, bool) {
 			break
 		}
 		n += m
-	}
-	if n > maxFileSize {
-		return nil, false
 	}
 	return data[:n], true
 }

@@ -387,7 +387,11 @@ const LockWaitedVar = "GHAPP_LOCK_WAITED"
 // LockWaited returns the wait LockWaitedVar reports, between 0 and cache.DefaultLockWait; 0 when
 // it is unset or not a duration.
 func LockWaited(getenv func(string) string) time.Duration {
-	d, err := time.ParseDuration(getenv(LockWaitedVar))
+	v := getenv(LockWaitedVar)
+	if v == "" {
+		return 0 // the usual case: not worth the error time.ParseDuration builds
+	}
+	d, err := time.ParseDuration(v)
 	if err != nil || d < 0 {
 		return 0
 	}

@@ -5,7 +5,6 @@
 package redact
 
 import (
-	"encoding/base64"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -264,33 +263,44 @@ func LooksLikeKey(s string) bool {
 		return true
 	}
 	if len(s) >= 256 && !strings.ContainsAny(s, " \\") {
-		if _, ok := DecodeBase64(s); ok {
+		if base64Run(s) {
 			return true
 		}
 	}
 	return Secrets(s) != s
 }
 
-// DecodeBase64 decodes s in any of the four base64 alphabets, ignoring white space and literal
-// `\n` escapes; ok is false when s is none of them.
-func DecodeBase64(s string) ([]byte, bool) {
-	s = strings.Map(func(r rune) rune {
-		switch r {
-		case ' ', '\t', '\r', '\n':
-			return -1
+// base64Run reports whether s, with white space and literal `\n` escapes left out, is written
+// in one base64 alphabet (standard or URL-safe, '=' padding only at its end). It decides less
+// than decoding would (a wrong length passes), which only errs on the side of not showing s; it
+// spares the front, which quotes flags through LooksLikeKey, the start-up of encoding/base64.
+func base64Run(s string) bool {
+	var std, url, pad bool
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+			continue
+		case c == '\\' && i+1 < len(s) && s[i+1] == 'n':
+			i++
+			continue
+		case c == '=':
+			pad = true
+			continue
+		case pad: // anything after padding
+			return false
+		case c == '+' || c == '/':
+			std = true
+		case c == '-' || c == '_':
+			url = true
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		default:
+			return false
 		}
-		return r
-	}, s)
-	s = strings.ReplaceAll(s, `\n`, "")
-	if s == "" {
-		return nil, false
+		n++
 	}
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
-		if b, err := enc.DecodeString(s); err == nil && len(b) > 0 {
-			return b, true
-		}
-	}
-	return nil, false
+	return n > 0 && !(std && url)
 }
 
 // Shown returns a value given by a person or git (a flag, an environment variable, a path, a

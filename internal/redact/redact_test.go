@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/pem"
 	"net/url"
 	"regexp"
@@ -254,4 +255,26 @@ func FuzzShownURL(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) { checkShownURL(t, s) })
+}
+
+func TestBase64Run(t *testing.T) {
+	std := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("\xfb\xff\xfe key material ", 20)))
+	url := base64.RawURLEncoding.EncodeToString([]byte(strings.Repeat("\xfb\xff\xfe key material ", 20)))
+	for _, c := range []struct {
+		s    string
+		want bool
+	}{
+		{std, true},
+		{url, true},
+		{std[:76] + "\n" + std[76:152] + `\n` + std[152:], true}, // wrapped, or with \n escapes
+		{strings.ReplaceAll(std, "/", "_"), strings.Contains(std, "+") == false},
+		{std[:10] + "=" + std[10:], false}, // padding inside
+		{"/home/runner/work/" + strings.Repeat("x", 300) + "/app.pem", false},
+		{"", false},
+		{"====", false},
+	} {
+		if got := base64Run(c.s); got != c.want {
+			t.Errorf("base64Run(%.40q...) = %v, want %v", c.s, got, c.want)
+		}
+	}
 }
