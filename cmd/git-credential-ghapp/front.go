@@ -46,7 +46,7 @@ const maxRequest = 1<<20 + 1
 
 func main() {
 	harden.Process() // first: no core dump or same-user ptrace holds a token
-	request, waited, answered := front(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	request, waited, answered := front(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, environ())
 	if answered {
 		os.Exit(0)
 	}
