@@ -89,11 +89,13 @@ const DefaultLockWait = 10 * time.Second
 // the directory cannot be swapped for another by renaming its parents while a process uses it.
 // Its methods are safe for use by many processes at once.
 type Store struct {
-	dir  string
-	root *os.Root
-	// reads is the same directory as root, for reading cache files with plain system calls
-	// where the platform has them (see read_unix.go): an os.File costs a hit more than its read.
+	dir string
+	// reads is the directory for reading cache files: with plain system calls where the
+	// platform has them (see read_unix.go), as an os.File costs a cached get more than its read.
 	reads readDir
+
+	rootMu sync.Mutex
+	root   *os.Root // the same directory, for writes, locks and listings; see dirRoot
 
 	// LockWait bounds the time the store's Lock and LockInstallation calls spend waiting for
 	// other processes, all calls together (a lock holder may be stopped or hung); after that they
@@ -116,13 +118,34 @@ func Open(dir string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{dir: dir, root: root, reads: reads, LockWait: DefaultLockWait}, nil
+	return &Store{dir: dir, reads: reads, root: root, LockWait: DefaultLockWait}, nil
 }
 
 // Close releases the open directory. The store must not be used afterwards.
 func (s *Store) Close() error {
 	s.reads.close()
+	s.rootMu.Lock()
+	defer s.rootMu.Unlock()
+	if s.root == nil {
+		return nil
+	}
 	return s.root.Close()
+}
+
+// dirRoot returns the store's directory as an os.Root, through which everything but reading a
+// file goes. Where the platform opens it lazily (Linux: a cached get never needs it), the
+// first call opens it.
+func (s *Store) dirRoot() (*os.Root, error) {
+	s.rootMu.Lock()
+	defer s.rootMu.Unlock()
+	if s.root == nil {
+		root, err := s.reads.root(s.dir)
+		if err != nil {
+			return nil, err
+		}
+		s.root = root
+	}
+	return s.root, nil
 }
 
 // Dir returns the directory of the store.
@@ -309,7 +332,11 @@ func (s *Store) list() ([]Entry, []string) {
 
 // names lists the directory, sorted; nil if it cannot be read.
 func (s *Store) names() []string {
-	d, err := s.root.Open(".")
+	root, err := s.dirRoot()
+	if err != nil {
+		return nil
+	}
+	d, err := root.Open(".")
 	if err != nil {
 		return nil
 	}
@@ -393,12 +420,16 @@ func (s *Store) PutClockOffset(host string, d time.Duration) error {
 // write stores data as the file name atomically, with mode 0600: a temporary file in the store,
 // renamed over name.
 func (s *Store) write(name string, data []byte) error {
+	root, err := s.dirRoot()
+	if err != nil {
+		return fmt.Errorf("cannot write the token cache: %w", err)
+	}
 	var f *os.File
 	var tmp string
 	for i := 0; ; i++ {
 		tmp = ".tmp-" + strconv.Itoa(os.Getpid()) + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)
 		var err error
-		f, err = s.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		f, err = root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 		if err == nil {
 			break
 		}
@@ -408,7 +439,7 @@ func (s *Store) write(name string, data []byte) error {
 	}
 	if err := f.Chmod(0o600); err != nil && runtime.GOOS != "windows" {
 		f.Close()
-		s.root.Remove(tmp)
+		root.Remove(tmp)
 		return fmt.Errorf("cannot write the token cache: %w", err)
 	}
 	_, werr := f.Write(data)
@@ -417,10 +448,10 @@ func (s *Store) write(name string, data []byte) error {
 		werr = cerr
 	}
 	if werr == nil {
-		werr = s.root.Rename(tmp, name)
+		werr = root.Rename(tmp, name)
 	}
 	if werr != nil {
-		s.root.Remove(tmp)
+		root.Remove(tmp)
 		return fmt.Errorf("cannot write the token cache: %w", werr)
 	}
 	return nil
@@ -429,7 +460,11 @@ func (s *Store) write(name string, data []byte) error {
 // remove deletes the file name from the store (a link itself, never what it points to). A
 // missing file is not an error.
 func (s *Store) remove(name string) error {
-	if err := s.root.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	root, err := s.dirRoot()
+	if err != nil {
+		return err
+	}
+	if err := root.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	return nil

@@ -60,12 +60,16 @@ func (s *Store) lock(ctx context.Context, name string) (unlock func(), err error
 // openLock opens (creating it if needed) the lock file name, which must be a regular file: a
 // link or anything else planted in its place is refused, and nothing it points to is touched.
 func (s *Store) openLock(name string) (*os.File, error) {
-	if fi, err := s.root.Lstat(name); err == nil && !fi.Mode().IsRegular() {
+	root, err := s.dirRoot()
+	if err != nil {
+		return nil, fmt.Errorf("cannot open the cache lock: %w", err)
+	}
+	if fi, err := root.Lstat(name); err == nil && !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("cannot use the cache lock %s: it is not a regular file (remove it)", name)
 	}
 	// os.Root never follows a link out of the directory, and opens with O_NOFOLLOW; a link that
 	// stays inside is caught by the checks below and by current.
-	f, err := s.root.OpenFile(name, os.O_RDWR|os.O_CREATE|openFlags, 0o600)
+	f, err := root.OpenFile(name, os.O_RDWR|os.O_CREATE|openFlags, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("cannot open the cache lock: %w", err)
 	}
@@ -127,7 +131,11 @@ func (s *Store) current(name string, f *os.File) bool {
 	if !removeLocks {
 		return true // the files are never removed
 	}
-	byName, err := s.root.Lstat(name)
+	root, err := s.dirRoot()
+	if err != nil {
+		return false
+	}
+	byName, err := root.Lstat(name)
 	if err != nil {
 		return false
 	}
@@ -139,7 +147,9 @@ func (s *Store) current(name string, f *os.File) bool {
 // over), then releases it, and then removes lock files that earlier processes left behind.
 func (s *Store) release(name string, f *os.File) {
 	if removeLocks && s.current(name, f) {
-		_ = s.root.Remove(name)
+		if root, err := s.dirRoot(); err == nil {
+			_ = root.Remove(name)
+		}
 	}
 	unlockFile(f)
 	f.Close()
@@ -152,21 +162,25 @@ func (s *Store) release(name string, f *os.File) {
 // holding one, or by a version that kept them. It takes each lock without waiting and removes
 // the file only while holding it, as release does, so it never removes a lock in use.
 func (s *Store) sweepLocks() {
+	root, err := s.dirRoot()
+	if err != nil {
+		return
+	}
 	for _, name := range s.names() {
 		if !strings.HasSuffix(name, ".lock") {
 			continue
 		}
-		fi, err := s.root.Lstat(name)
+		fi, err := root.Lstat(name)
 		if err != nil || !fi.Mode().IsRegular() {
 			continue
 		}
-		f, err := s.root.OpenFile(name, os.O_RDWR|openFlags, 0)
+		f, err := root.OpenFile(name, os.O_RDWR|openFlags, 0)
 		if err != nil {
 			continue
 		}
 		if locked, err := tryLock(f); err == nil && locked {
 			if s.current(name, f) {
-				_ = s.root.Remove(name)
+				_ = root.Remove(name)
 			}
 			unlockFile(f)
 		}

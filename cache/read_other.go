@@ -55,12 +55,19 @@ func openDir(dir string) (*os.Root, readDir, error) {
 	return root, readDir{}, nil
 }
 
-func (readDir) close() {}
+func (*readDir) close() {}
+
+// root is never called outside Unix: openDir opened the store's os.Root already.
+func (readDir) root(string) (*os.Root, error) { return nil, errors.New("the token cache is not open") }
 
 // read returns the contents of the file name in the store. It returns false for any file that
 // is missing, not a regular file, not ours, readable by others or too large.
 func (s *Store) read(name string) ([]byte, bool) {
-	f, err := s.root.OpenFile(name, os.O_RDONLY|openFlags, 0)
+	root, err := s.dirRoot()
+	if err != nil {
+		return nil, false
+	}
+	f, err := root.OpenFile(name, os.O_RDONLY|openFlags, 0)
 	if err != nil {
 		return nil, false
 	}

@@ -3,6 +3,7 @@
 package cache
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -17,13 +18,18 @@ import (
 // readDir is the store's directory as a plain descriptor, for reads. A cached get reads two
 // small files; through os.Root each would be an os.File, whose first open starts Go's network
 // poller and whose bookkeeping costs a cached get more than the read itself. Writes, locks and
-// listings go through the store's os.Root, which is the same directory.
-type readDir struct{ fd int }
+// listings go through an os.Root of the same directory (Store.dirRoot).
+type readDir struct {
+	fd       int
+	dev, ino uint64 // the directory's identity, to check an os.Root opened by name
+}
 
 // openDir opens the store's directory dir (see Open): once by name, without following a link,
 // then judged on the open descriptor (a directory of ours that only we can use), so that a name
-// swapped between a check and the open cannot fool it. The os.Root is opened through the
-// descriptor where the system offers a path to it, so the path is walked once.
+// swapped between a check and the open cannot fool it. On Linux the os.Root is left to
+// dirRoot, which opens it through the descriptor when a write, a lock or a listing first needs
+// it (a cached get never does); elsewhere it is opened now, by name, and must be the same
+// directory.
 func openDir(dir string) (*os.Root, readDir, error) {
 	open := func() (int, error) {
 		return retryEINTR(func() (int, error) {
@@ -33,43 +39,50 @@ func openDir(dir string) (*os.Root, readDir, error) {
 	fd, err := open()
 	if err == unix.ENOENT {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, readDir{}, fmt.Errorf("cannot create the token cache: %w", err)
+			return nil, readDir{fd: -1}, fmt.Errorf("cannot create the token cache: %w", err)
 		}
 		fd, err = open()
 	}
 	switch {
 	case err == unix.ELOOP || err == unix.ENOTDIR: // a link, or not a directory
-		return nil, readDir{}, &InsecureDirError{Dir: dir, Reason: "it is not a directory (remove it)"}
+		return nil, readDir{fd: -1}, &InsecureDirError{Dir: dir, Reason: "it is not a directory (remove it)"}
 	case err != nil:
-		return nil, readDir{}, fmt.Errorf("cannot use the token cache: %w", &fs.PathError{Op: "open", Path: dir, Err: err})
+		return nil, readDir{fd: -1}, fmt.Errorf("cannot use the token cache: %w", &fs.PathError{Op: "open", Path: dir, Err: err})
 	}
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
 		unix.Close(fd)
-		return nil, readDir{}, fmt.Errorf("cannot use the token cache: %w", &fs.PathError{Op: "fstat", Path: dir, Err: err})
+		return nil, readDir{fd: -1}, fmt.Errorf("cannot use the token cache: %w", &fs.PathError{Op: "fstat", Path: dir, Err: err})
 	}
 	if int(st.Uid) != currentUID() {
 		unix.Close(fd)
-		return nil, readDir{}, &InsecureDirError{Dir: dir, Reason: "it belongs to another user (remove it or set XDG_RUNTIME_DIR)"}
+		return nil, readDir{fd: -1}, &InsecureDirError{Dir: dir, Reason: "it belongs to another user (remove it or set XDG_RUNTIME_DIR)"}
 	}
 	if perm := st.Mode & 0o777; perm&0o077 != 0 {
 		unix.Close(fd)
-		return nil, readDir{}, &InsecureDirError{Dir: dir, Reason: fmt.Sprintf("it is accessible to others (mode %04o): run chmod 700 %s", perm, dir)}
+		return nil, readDir{fd: -1}, &InsecureDirError{Dir: dir, Reason: fmt.Sprintf("it is accessible to others (mode %04o): run chmod 700 %s", perm, dir)}
 	}
-	root, err := rootOf(fd, dir, &st)
+	d := readDir{fd: fd, dev: uint64(st.Dev), ino: uint64(st.Ino)}
+	if runtime.GOOS == "linux" {
+		return nil, d, nil
+	}
+	root, err := d.root(dir)
 	if err != nil {
 		unix.Close(fd)
-		return nil, readDir{}, err
+		return nil, readDir{fd: -1}, err
 	}
-	return root, readDir{fd: fd}, nil
+	return root, d, nil
 }
 
-// rootOf returns an os.Root of the directory open as fd (named dir, with status st). On Linux
-// /proc/self/fd/FD leads to that very directory, even if it was renamed since; elsewhere, or
-// without /proc, dir is opened again and must still be the same directory.
-func rootOf(fd int, dir string, st *unix.Stat_t) (*os.Root, error) {
+// root opens the directory d as an os.Root. On Linux /proc/self/fd/FD leads to that very
+// directory, even if it was renamed since it was opened; elsewhere, or without /proc, dir is
+// opened again by name and must still be the same directory.
+func (d readDir) root(dir string) (*os.Root, error) {
+	if d.fd < 0 {
+		return nil, errors.New("the token cache is closed")
+	}
 	if runtime.GOOS == "linux" {
-		if root, err := os.OpenRoot("/proc/self/fd/" + strconv.Itoa(fd)); err == nil {
+		if root, err := os.OpenRoot("/proc/self/fd/" + strconv.Itoa(d.fd)); err == nil {
 			return root, nil
 		}
 	}
@@ -82,16 +95,17 @@ func rootOf(fd int, dir string, st *unix.Stat_t) (*os.Root, error) {
 		root.Close()
 		return nil, fmt.Errorf("cannot use the token cache: %w", err)
 	}
-	if same, ok := fi.Sys().(*syscall.Stat_t); !ok || uint64(same.Dev) != uint64(st.Dev) || uint64(same.Ino) != uint64(st.Ino) {
+	if same, ok := fi.Sys().(*syscall.Stat_t); !ok || uint64(same.Dev) != d.dev || uint64(same.Ino) != d.ino {
 		root.Close()
-		return nil, &InsecureDirError{Dir: dir, Reason: "it was replaced while being opened (check who can write its parent directories)"}
+		return nil, &InsecureDirError{Dir: dir, Reason: "it was replaced while in use (check who can write its parent directories)"}
 	}
 	return root, nil
 }
 
-func (d readDir) close() {
+func (d *readDir) close() {
 	if d.fd >= 0 {
 		unix.Close(d.fd)
+		d.fd = -1
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -368,5 +369,62 @@ func TestRemovedLockIsNotShared(t *testing.T) {
 	waiter.LockWait = 100 * time.Millisecond
 	if _, err := waiter.Lock(ctx, k); !errors.Is(err, ErrLockWait) {
 		t.Fatalf("Lock while the newcomer holds it = %v, want ErrLockWait", err)
+	}
+}
+
+// TestStoreKeepsItsDirectoryBeforeAnyWrite: the same when the swap comes before the store's
+// first write, lock or listing, which on Linux is when its os.Root is opened.
+func TestStoreKeepsItsDirectoryBeforeAnyWrite(t *testing.T) {
+	base := t.TempDir()
+	dir := filepath.Join(base, DirName)
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	moved := filepath.Join(base, "moved")
+	if err := os.Rename(dir, moved); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil { // the impostor
+		t.Fatal(err)
+	}
+	k := key()
+	if err := s.Put(entry(k, "ghs_after", now.Add(time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	if data, _ := os.ReadFile(filepath.Join(dir, tokenName(k))); len(data) > 0 {
+		t.Fatal("a token was written into the directory swapped in")
+	}
+	if data, _ := os.ReadFile(filepath.Join(moved, tokenName(k))); !strings.Contains(string(data), "ghs_after") {
+		t.Fatal("the token did not go to the opened directory")
+	}
+}
+
+// TestCachedGetOpensNoRoot: on Linux a cached get reads through the plain descriptor alone; the
+// os.Root (and the os.File machinery behind it) waits for a write, a lock or a listing.
+func TestCachedGetOpensNoRoot(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the os.Root is opened lazily on Linux only")
+	}
+	s, err := Open(filepath.Join(t.TempDir(), DirName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := key()
+	if err := s.Put(entry(k, "ghs_x", now.Add(time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, err = Open(s.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if e, ok := s.Get(k, now, 0); !ok || e.Token != "ghs_x" {
+		t.Fatalf("Get = %+v, %v", e, ok)
+	}
+	if s.root != nil {
+		t.Fatal("a cached get opened the store's os.Root")
 	}
 }
