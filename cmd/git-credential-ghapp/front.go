@@ -111,16 +111,13 @@ func answer(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv fun
 		h.Ignored = func(reason string) { f.trace("%s", reason) }
 	}
 	// No deadline here: a timer starts the runtime's poller (an epoll instance and a thread woken
-	// to wait on it), which a hit does not need. waitFor bounds the only wait.
-	var out bytes.Buffer
-	if err := h.Handle(context.Background(), op, bytes.NewReader(request), &out); err != nil {
+	// to wait on it), which a hit does not need. waitFor bounds the only wait. The answer goes
+	// straight to stdout: Handle writes it in one piece, and only once it has all of it.
+	if err := h.Handle(context.Background(), op, bytes.NewReader(request), stdout); err != nil {
 		// A miss, or anything to report: the full helper decides and says it, in its words.
 		if !errors.Is(err, errMiss) {
 			f.trace("handing over: %v", err)
 		}
-		return request, f, false
-	}
-	if _, err := stdout.Write(out.Bytes()); err != nil {
 		return request, f, false
 	}
 	return nil, f, true
@@ -128,11 +125,13 @@ func answer(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv fun
 
 // readRequest reads git's request up to its blank line or the end of input.
 func readRequest(r io.Reader) ([]byte, error) {
-	var buf []byte
-	chunk := make([]byte, 4096)
+	buf := make([]byte, 0, 4096)
 	for len(buf) < maxRequest {
-		n, err := r.Read(chunk)
-		buf = append(buf, chunk[:n]...)
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):min(cap(buf), maxRequest)])
+		buf = buf[:len(buf)+n]
 		if bytes.HasPrefix(buf, []byte("\n")) || bytes.Contains(buf, []byte("\n\n")) || err == io.EOF {
 			return buf, nil
 		}
