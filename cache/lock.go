@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 	"time"
@@ -30,6 +31,84 @@ func (s *Store) Lock(ctx context.Context, k Key) (unlock func(), err error) {
 // GitHub. It waits like Lock. A caller that also takes a token's Lock must take this one first.
 func (s *Store) LockInstallation(ctx context.Context, host, app, target string) (unlock func(), err error) {
 	return s.lock(ctx, mappingBase(host, app, target)+".lock")
+}
+
+// AwaitLock waits while another process holds k's lock (it is minting that token), so that the
+// caller can then look in the cache again; it never creates the lock file and holds the lock only
+// for a moment. When no lock file exists nobody holds or waits for the lock, and AwaitLock
+// returns nil at once, having made one file-system call. Otherwise it waits on the file as Lock
+// does (the same LockWait budget, counted in Waited, and the same ctx), then releases it at once
+// and leaves the file where it is: only a holder removes a lock file. Its errors are those of
+// Lock. A nil error says only that nobody held the lock at some moment since the call: it does
+// not keep anyone from taking it next, so a caller that must mint takes Lock.
+func (s *Store) AwaitLock(ctx context.Context, k Key) error {
+	return s.await(ctx, "token-"+k.ID()+".lock")
+}
+
+// AwaitInstallationLock waits, like AwaitLock, while another process holds the lock for
+// discovering the installation of target (LockInstallation's lock).
+func (s *Store) AwaitInstallationLock(ctx context.Context, host, app, target string) error {
+	return s.await(ctx, mappingBase(host, app, target)+".lock")
+}
+
+// await waits until nobody holds the lock file name, without creating it.
+func (s *Store) await(ctx context.Context, name string) error {
+	for range 100 {
+		f, err := s.openExistingLock(name)
+		if errors.Is(err, errLockChanged) {
+			continue
+		}
+		if err != nil || f == nil {
+			return err
+		}
+		err = s.wait(ctx, f, name)
+		if err == nil {
+			// Taken for a moment, whether or not name still leads to f: a holder that removed
+			// f released it, so the one this wait was for is done.
+			unlockFile(f)
+		}
+		f.Close()
+		return err
+	}
+	return fmt.Errorf("cannot wait for the cache lock (%s keeps changing)", name)
+}
+
+// errLockChanged says the lock file was replaced between openExistingLock's checks.
+var errLockChanged = errors.New("the lock file changed")
+
+// openExistingLock opens the lock file name if it exists, for await; nil when it does not. Like
+// openLock it refuses anything but a regular file of ours, and follows no link: the file it opens
+// must be the one the name itself leads to.
+func (s *Store) openExistingLock(name string) (*os.File, error) {
+	byName, err := s.root.Lstat(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err == nil && !byName.Mode().IsRegular() {
+		return nil, fmt.Errorf("cannot use the cache lock %s: it is not a regular file (remove it)", name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot open the cache lock: %w", err)
+	}
+	f, err := s.root.OpenFile(name, os.O_RDWR|openFlags, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil // its holder removed it since the Lstat: released
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot open the cache lock: %w", err)
+	}
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() || !ownedByMe(fi) {
+		f.Close()
+		return nil, fmt.Errorf("cannot use the cache lock %s: it is not a regular file of ours (remove it)", name)
+	}
+	if !os.SameFile(byName, fi) {
+		// Replaced since the Lstat: by a link (followed by the open), or by the next holder's
+		// new file. Look again.
+		f.Close()
+		return nil, errLockChanged
+	}
+	return f, nil
 }
 
 // lock takes the lock file name. A lock file exists only while someone holds or waits for it:

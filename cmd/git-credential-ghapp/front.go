@@ -187,7 +187,7 @@ func (f *frontHelper) Get(ctx context.Context, req *credential.Request) (*creden
 	id, ok := r.CachedInstallation(store, t, time.Now())
 	if !ok {
 		target, _, _ := r.MappingTarget(t)
-		if id, ok = waitFor(ctx, func(ctx context.Context) (func(), error) { return store.LockInstallation(ctx, r.Host, r.AppID, target) },
+		if id, ok = waitFor(ctx, func(ctx context.Context) error { return store.AwaitInstallationLock(ctx, r.Host, r.AppID, target) },
 			func() (int64, bool) { return r.CachedInstallation(store, t, time.Now()) }); !ok {
 			f.trace("no installation cached for %s", target)
 			return nil, errMiss
@@ -196,7 +196,7 @@ func (f *frontHelper) Get(ctx context.Context, req *credential.Request) (*creden
 	key := r.Key(id, repos)
 	e, ok := r.CachedToken(store, key, time.Now())
 	if !ok {
-		if e, ok = waitFor(ctx, func(ctx context.Context) (func(), error) { return store.Lock(ctx, key) },
+		if e, ok = waitFor(ctx, func(ctx context.Context) error { return store.AwaitLock(ctx, key) },
 			func() (*cache.Entry, bool) { return r.CachedToken(store, key, time.Now()) }); !ok {
 			f.trace("no token cached for installation %d with enough life left", id)
 			return nil, errMiss
@@ -206,17 +206,17 @@ func (f *frontHelper) Get(ctx context.Context, req *credential.Request) (*creden
 	return &credential.Credential{Username: credential.TokenUsername, Password: e.Token, PasswordExpiry: e.ExpiresAt}, nil
 }
 
-// waitFor takes a cache lock, which waits while another process holds it (it is discovering or
-// minting), at most requestDeadline, releases it at once, and looks again.
-func waitFor[T any](ctx context.Context, lock func(context.Context) (func(), error), look func() (T, bool)) (T, bool) {
+// waitFor waits while another process holds a cache lock (it is discovering or minting), at
+// most requestDeadline, and looks again. await neither creates nor keeps the lock (see
+// cache.AwaitLock): the front never discovers or mints, and the full helper takes the lock
+// itself when the front hands a miss over.
+func waitFor[T any](ctx context.Context, await func(context.Context) error, look func() (T, bool)) (T, bool) {
 	ctx, cancel := context.WithTimeout(ctx, requestDeadline)
 	defer cancel()
-	unlock, err := lock(ctx)
-	if err != nil {
+	if err := await(ctx); err != nil {
 		var zero T
 		return zero, false
 	}
-	unlock()
 	return look()
 }
 
