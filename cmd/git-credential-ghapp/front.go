@@ -36,10 +36,6 @@ import (
 // fullName is the file name of the full helper.
 const fullName = "git-credential-ghapp-full"
 
-// requestDeadline bounds waiting for another process's mint, as the full helper bounds a whole
-// request.
-const requestDeadline = 30 * time.Second
-
 // maxRequest bounds the request the front reads before handing it over: a little more than
 // credential.ReadRequest accepts, so that the full helper sees, and reports, a request too long.
 const maxRequest = 1<<20 + 1
@@ -206,13 +202,13 @@ func (f *frontHelper) Get(ctx context.Context, req *credential.Request) (*creden
 	return &credential.Credential{Username: credential.TokenUsername, Password: e.Token, PasswordExpiry: e.ExpiresAt}, nil
 }
 
-// waitFor waits while another process holds a cache lock (it is discovering or minting), at
-// most requestDeadline, and looks again. await neither creates nor keeps the lock (see
-// cache.AwaitLock): the front never discovers or mints, and the full helper takes the lock
-// itself when the front hands a miss over.
+// waitFor waits while another process holds a cache lock (it is discovering or minting), and
+// looks again. await neither creates nor keeps the lock (see cache.AwaitLock): the front never
+// discovers or mints, and the full helper takes the lock itself when the front hands a miss
+// over. The store's LockWait (at most cache.DefaultLockWait) bounds the wait; a deadline on ctx
+// would start a timer, and with it the runtime's poller, on every miss, and most misses find no
+// lock file and wait for nothing.
 func waitFor[T any](ctx context.Context, await func(context.Context) error, look func() (T, bool)) (T, bool) {
-	ctx, cancel := context.WithTimeout(ctx, requestDeadline)
-	defer cancel()
 	if err := await(ctx); err != nil {
 		var zero T
 		return zero, false
