@@ -36,7 +36,7 @@ func (s *Store) LockInstallation(ctx context.Context, host, app, target string) 
 // AwaitLock waits while another process holds k's lock (it is minting that token), so that the
 // caller can then look in the cache again; it never creates the lock file and holds the lock only
 // for a moment. When no lock file exists nobody holds or waits for the lock, and AwaitLock
-// returns nil at once, having made one file-system call. Otherwise it waits on the file as Lock
+// returns nil at once, having only looked the name up. Otherwise it waits on the file as Lock
 // does (the same LockWait budget, counted in Waited, and the same ctx), then releases it at once
 // and leaves the file where it is: only a holder removes a lock file. Its errors are those of
 // Lock. A nil error says only that nobody held the lock at some moment since the call: it does
@@ -115,7 +115,8 @@ func (s *Store) openExistingLock(name string) (*os.File, error) {
 // its holder removes it before releasing it (where the platform lets a file that others have
 // open be removed), so lock files do not pile up. Removing a file others wait on is safe because
 // every process that gets the lock checks that the name still leads to the file it locked, and
-// starts over with a new file when it does not.
+// starts over with a new file when it does not. A process in AwaitLock opens only a file that
+// exists, and never removes one: it changes nothing of this.
 func (s *Store) lock(ctx context.Context, name string) (unlock func(), err error) {
 	for range 100 {
 		f, err := s.openLock(name)
@@ -192,8 +193,8 @@ func (s *Store) wait(ctx context.Context, f *os.File, name string) error {
 	}
 }
 
-// Waited returns the time the store's Lock and LockInstallation calls have spent waiting for
-// other processes so far, all calls together.
+// Waited returns the time the store's Lock, LockInstallation, AwaitLock and
+// AwaitInstallationLock calls have spent waiting for other processes so far, all calls together.
 func (s *Store) Waited() time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
