@@ -107,7 +107,8 @@ func answer(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv fun
 		h.Ignored = func(reason string) { f.trace("%s", reason) }
 	}
 	// No deadline here: a timer starts the runtime's poller (an epoll instance and a thread woken
-	// to wait on it), which a hit does not need. waitFor bounds the only wait.
+	// to wait on it), which neither a hit nor a miss that finds no lock file needs. The store's
+	// LockWait bounds the only wait (see waitFor).
 	var out bytes.Buffer
 	if err := h.Handle(context.Background(), op, bytes.NewReader(request), &out); err != nil {
 		// A miss, or anything to report: the full helper decides and says it, in its words.
