@@ -97,9 +97,10 @@ type Store struct {
 	rootMu sync.Mutex
 	root   *os.Root // the same directory, for writes, locks and listings; see dirRoot
 
-	// LockWait bounds the time the store's Lock and LockInstallation calls spend waiting for
-	// other processes, all calls together (a lock holder may be stopped or hung); after that they
-	// return an error wrapping ErrLockWait. Open sets it to DefaultLockWait.
+	// LockWait bounds the time the store's Lock, LockInstallation, AwaitLock and
+	// AwaitInstallationLock calls spend waiting for other processes, all calls together (a lock
+	// holder may be stopped or hung); after that they return an error wrapping ErrLockWait. Open
+	// sets it to DefaultLockWait.
 	LockWait time.Duration
 
 	mu     sync.Mutex

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 	"time"
@@ -32,11 +33,97 @@ func (s *Store) LockInstallation(ctx context.Context, host, app, target string) 
 	return s.lock(ctx, mappingBase(host, app, target)+".lock")
 }
 
+// AwaitLock waits while another process holds k's lock (it is minting that token), so that the
+// caller can then look in the cache again; it never creates the lock file and holds the lock only
+// for a moment. When no lock file exists nobody holds or waits for the lock, and AwaitLock
+// returns nil at once, having only looked the name up. Otherwise it waits on the file as Lock
+// does (the same LockWait budget, counted in Waited, and the same ctx), then releases it at once
+// and leaves the file where it is: only a holder removes a lock file. Its errors are those of
+// Lock. A nil error says only that nobody held the lock at some moment since the call: it does
+// not keep anyone from taking it next, so a caller that must mint takes Lock.
+func (s *Store) AwaitLock(ctx context.Context, k Key) error {
+	return s.await(ctx, "token-"+k.ID()+".lock")
+}
+
+// AwaitInstallationLock waits, like AwaitLock, while another process holds the lock for
+// discovering the installation of target (LockInstallation's lock).
+func (s *Store) AwaitInstallationLock(ctx context.Context, host, app, target string) error {
+	return s.await(ctx, mappingBase(host, app, target)+".lock")
+}
+
+// await waits until nobody holds the lock file name, without creating it.
+func (s *Store) await(ctx context.Context, name string) error {
+	for range 100 {
+		f, err := s.openExistingLock(name)
+		if errors.Is(err, errLockChanged) {
+			continue
+		}
+		if err != nil || f == nil {
+			return err
+		}
+		err = s.wait(ctx, f, name)
+		if err == nil {
+			// Taken for a moment, whether or not name still leads to f: a holder that removed
+			// f released it, so the one this wait was for is done.
+			unlockFile(f)
+		}
+		f.Close()
+		return err
+	}
+	return fmt.Errorf("cannot wait for the cache lock (%s keeps changing)", name)
+}
+
+// errLockChanged says the lock file was replaced between openExistingLock's checks.
+var errLockChanged = errors.New("the lock file changed")
+
+// openExistingLock opens the lock file name if it exists, for await; nil when it does not. Like
+// openLock it refuses anything but a regular file of ours, and follows no link: the file it opens
+// must be the one the name itself leads to.
+func (s *Store) openExistingLock(name string) (*os.File, error) {
+	if s.reads.missing(name) {
+		return nil, nil // the usual case, decided without the store's os.Root
+	}
+	root, err := s.dirRoot()
+	if err != nil {
+		return nil, fmt.Errorf("cannot open the cache lock: %w", err)
+	}
+	byName, err := root.Lstat(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err == nil && !byName.Mode().IsRegular() {
+		return nil, fmt.Errorf("cannot use the cache lock %s: it is not a regular file (remove it)", name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot open the cache lock: %w", err)
+	}
+	f, err := root.OpenFile(name, os.O_RDWR|openFlags, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil // its holder removed it since the Lstat: released
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot open the cache lock: %w", err)
+	}
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() || !ownedByMe(fi) {
+		f.Close()
+		return nil, fmt.Errorf("cannot use the cache lock %s: it is not a regular file of ours (remove it)", name)
+	}
+	if !os.SameFile(byName, fi) {
+		// Replaced since the Lstat: by a link (followed by the open), or by the next holder's
+		// new file. Look again.
+		f.Close()
+		return nil, errLockChanged
+	}
+	return f, nil
+}
+
 // lock takes the lock file name. A lock file exists only while someone holds or waits for it:
 // its holder removes it before releasing it (where the platform lets a file that others have
 // open be removed), so lock files do not pile up. Removing a file others wait on is safe because
 // every process that gets the lock checks that the name still leads to the file it locked, and
-// starts over with a new file when it does not.
+// starts over with a new file when it does not. A process in AwaitLock opens only a file that
+// exists, and never removes one: it changes nothing of this.
 func (s *Store) lock(ctx context.Context, name string) (unlock func(), err error) {
 	for range 100 {
 		f, err := s.openLock(name)
@@ -117,8 +204,8 @@ func (s *Store) wait(ctx context.Context, f *os.File, name string) error {
 	}
 }
 
-// Waited returns the time the store's Lock and LockInstallation calls have spent waiting for
-// other processes so far, all calls together.
+// Waited returns the time the store's Lock, LockInstallation, AwaitLock and
+// AwaitInstallationLock calls have spent waiting for other processes so far, all calls together.
 func (s *Store) Waited() time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()

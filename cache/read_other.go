@@ -57,6 +57,9 @@ func openDir(dir string) (*os.Root, readDir, error) {
 
 func (*readDir) close() {}
 
+// missing is false outside Unix: callers look through the store's os.Root.
+func (*readDir) missing(string) bool { return false }
+
 // root is never called outside Unix: openDir opened the store's os.Root already.
 func (readDir) root(string) (*os.Root, error) { return nil, errors.New("the token cache is not open") }
 

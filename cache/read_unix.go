@@ -102,6 +102,15 @@ func (d readDir) root(dir string) (*os.Root, error) {
 	return root, nil
 }
 
+// missing reports whether the directory surely has no entry name (a link counts as one).
+func (d *readDir) missing(name string) bool {
+	if d.fd < 0 || name == "" || strings.ContainsRune(name, '/') {
+		return false
+	}
+	var st unix.Stat_t
+	return unix.Fstatat(d.fd, name, &st, unix.AT_SYMLINK_NOFOLLOW) == unix.ENOENT
+}
+
 func (d *readDir) close() {
 	if d.fd >= 0 {
 		unix.Close(d.fd)

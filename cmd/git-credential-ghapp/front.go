@@ -36,10 +36,6 @@ import (
 // fullName is the file name of the full helper.
 const fullName = "git-credential-ghapp-full"
 
-// requestDeadline bounds waiting for another process's mint, as the full helper bounds a whole
-// request.
-const requestDeadline = 30 * time.Second
-
 // maxRequest bounds the request the front reads before handing it over: a little more than
 // credential.ReadRequest accepts, so that the full helper sees, and reports, a request too long.
 const maxRequest = 1<<20 + 1
@@ -111,8 +107,9 @@ func answer(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv fun
 		h.Ignored = func(reason string) { f.trace("%s", reason) }
 	}
 	// No deadline here: a timer starts the runtime's poller (an epoll instance and a thread woken
-	// to wait on it), which a hit does not need. waitFor bounds the only wait. The answer goes
-	// straight to stdout: Handle writes it in one piece, and only once it has all of it.
+	// to wait on it), which neither a hit nor a miss that finds no lock file needs. The store's
+	// LockWait bounds the only wait (see waitFor). The answer goes straight to stdout: Handle
+	// writes it in one piece, and only once it has all of it.
 	if err := h.Handle(context.Background(), op, bytes.NewReader(request), stdout); err != nil {
 		// A miss, or anything to report: the full helper decides and says it, in its words.
 		if !errors.Is(err, errMiss) {
@@ -186,7 +183,7 @@ func (f *frontHelper) Get(ctx context.Context, req *credential.Request) (*creden
 	id, ok := r.CachedInstallation(store, t, time.Now())
 	if !ok {
 		target, _, _ := r.MappingTarget(t)
-		if id, ok = waitFor(ctx, func(ctx context.Context) (func(), error) { return store.LockInstallation(ctx, r.Host, r.AppID, target) },
+		if id, ok = waitFor(ctx, func(ctx context.Context) error { return store.AwaitInstallationLock(ctx, r.Host, r.AppID, target) },
 			func() (int64, bool) { return r.CachedInstallation(store, t, time.Now()) }); !ok {
 			f.trace("no installation cached for %s", target)
 			return nil, errMiss
@@ -195,7 +192,7 @@ func (f *frontHelper) Get(ctx context.Context, req *credential.Request) (*creden
 	key := r.Key(id, repos)
 	e, ok := r.CachedToken(store, key, time.Now())
 	if !ok {
-		if e, ok = waitFor(ctx, func(ctx context.Context) (func(), error) { return store.Lock(ctx, key) },
+		if e, ok = waitFor(ctx, func(ctx context.Context) error { return store.AwaitLock(ctx, key) },
 			func() (*cache.Entry, bool) { return r.CachedToken(store, key, time.Now()) }); !ok {
 			f.trace("no token cached for installation %d with enough life left", id)
 			return nil, errMiss
@@ -205,17 +202,17 @@ func (f *frontHelper) Get(ctx context.Context, req *credential.Request) (*creden
 	return &credential.Credential{Username: credential.TokenUsername, Password: e.Token, PasswordExpiry: e.ExpiresAt}, nil
 }
 
-// waitFor takes a cache lock, which waits while another process holds it (it is discovering or
-// minting), at most requestDeadline, releases it at once, and looks again.
-func waitFor[T any](ctx context.Context, lock func(context.Context) (func(), error), look func() (T, bool)) (T, bool) {
-	ctx, cancel := context.WithTimeout(ctx, requestDeadline)
-	defer cancel()
-	unlock, err := lock(ctx)
-	if err != nil {
+// waitFor waits while another process holds a cache lock (it is discovering or minting), and
+// looks again. await neither creates nor keeps the lock (see cache.AwaitLock): the front never
+// discovers or mints, and the full helper takes the lock itself when the front hands a miss
+// over. The store's LockWait (at most cache.DefaultLockWait) bounds the wait; a deadline on ctx
+// would start a timer, and with it the runtime's poller, on every miss, and most misses find no
+// lock file and wait for nothing.
+func waitFor[T any](ctx context.Context, await func(context.Context) error, look func() (T, bool)) (T, bool) {
+	if err := await(ctx); err != nil {
 		var zero T
 		return zero, false
 	}
-	unlock()
 	return look()
 }
 

@@ -360,3 +360,39 @@ func BenchmarkFrontHit(b *testing.B) {
 		}
 	}
 }
+
+// A miss that no other process is minting is handed over without lock work: the front creates no
+// lock file (nor removes the ones left over, which only taking a lock does), and does not write
+// to the cache directory at all. The full helper takes the lock.
+func TestFrontMissTouchesNoLock(t *testing.T) {
+	p := newPair(t)
+	p.stubFull(t, filepath.Join(filepath.Dir(p.front), fullName))
+	dir := filepath.Join(p.run, cache.DirName)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	leftover := filepath.Join(dir, "token-0123456789abcdef.lock") // a killed process's
+	if err := os.WriteFile(leftover, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"--app-id", "1", "--installation-id", "7", "get"}, // the token's lock
+		{"--app-id", "1", "get"},                           // the installation's discovery lock
+	} {
+		// Any file created or removed in the directory sets its modification time to now.
+		past := time.Now().Add(-time.Hour).Truncate(time.Second)
+		if err := os.Chtimes(dir, past, past); err != nil {
+			t.Fatal(err)
+		}
+		_, errOut, code := p.runFront(t, getApp, args...)
+		if code != 3 || errOut != "from the full helper\n" {
+			t.Fatalf("%v: exit %d, stderr %q; want the full helper's", args, code, errOut)
+		}
+		if _, err := os.Lstat(leftover); err != nil {
+			t.Fatalf("%v: the leftover lock file was swept: %v", args, err)
+		}
+		if fi, err := os.Stat(dir); err != nil || !fi.ModTime().Equal(past) {
+			t.Fatalf("%v: the cache directory was written (modified %v): a lock file was created or removed", args, fi.ModTime())
+		}
+	}
+}

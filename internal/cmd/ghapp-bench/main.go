@@ -6,11 +6,13 @@
 //     `gh auth git-credential get` when gh is on PATH), median and p90 over alternating runs;
 //   - the peak RSS of a cached get;
 //   - API round trips of a cold get, of a get whose installation is already known, and of a hit;
-//   - concurrent cold gets for one repository: how many mints, and how long the callers wait.
+//   - concurrent cold gets for one repository: how many mints, and how long the callers wait;
+//   - what a miss pays for the front: cold gets through the front against the same gets on the
+//     full helper directly, in pairs, with no added latency.
 //
 // Usage, from the repository:
 //
-//	go run ./internal/cmd/ghapp-bench [-n 200] [-latency 50ms] [-concurrency 16] [-json]
+//	go run ./internal/cmd/ghapp-bench [-n 200] [-latency 50ms] [-concurrency 16] [-pairs 200] [-json]
 //
 // It exits 1 when a counted target (round trips, mints) is missed, 2 on a usage error, and 3 when
 // the benchmark itself could not run. Wall-time ratios are reported with PASS or MISS but never
@@ -80,6 +82,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.IntVar(&cfg.ColdRuns, "cold", 10, "runs of each cold and warm-mapping get")
 	fs.DurationVar(&cfg.Latency, "latency", 50*time.Millisecond, "latency the fake GitHub adds to every API answer")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 16, "concurrent cold gets for one repository")
+	fs.IntVar(&cfg.Pairs, "pairs", 200, "pairs of cold gets, through the front and on the full helper, for what a miss pays for the hand-over (run with no added latency)")
 	fs.StringVar(&cfg.Helper, "helper", "", "use this git-credential-ghapp front (git-credential-ghapp-full beside it) instead of building the pair")
 	fs.BoolVar(&cfg.CGO, "cgo", false, "also build and measure a cgo-linked helper (needs a C compiler)")
 	fs.BoolVar(&cfg.JSON, "json", false, "print the report as JSON")
@@ -101,6 +104,8 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 		return cfg, errors.New("-cold must be at least 1")
 	case cfg.Concurrency < 1:
 		return cfg, errors.New("-concurrency must be at least 1")
+	case cfg.Pairs < 1:
+		return cfg, errors.New("-pairs must be at least 1")
 	case cfg.Latency < 0:
 		return cfg, errors.New("-latency must not be negative")
 	}

@@ -17,7 +17,7 @@ func TestRunSmall(t *testing.T) {
 		t.Skip("builds the helper and runs it as processes")
 	}
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), []string{"-n", "3", "-cold", "1", "-latency", "5ms", "-concurrency", "4", "-json", "-q"}, &stdout, &stderr)
+	code := run(context.Background(), []string{"-n", "3", "-cold", "1", "-latency", "5ms", "-concurrency", "4", "-pairs", "2", "-json", "-q"}, &stdout, &stderr)
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
 	}
@@ -40,7 +40,7 @@ func TestRunSmall(t *testing.T) {
 	if !foundStore {
 		t.Errorf("no git credential-store row with ratio 1: %+v", rep.Cached)
 	}
-	if h := rep.Handover; h.Pairs != 2 || h.FrontMS <= 0 || h.FullMS <= 0 {
+	if h := rep.Handover; h.Pairs != 2 || h.FrontMS <= 0 || h.FullMS <= 0 || h.ExtraP25MS > h.ExtraMS || h.ExtraMS > h.ExtraP75MS || h.ExtraLowMS > h.ExtraMS || h.ExtraMS > h.ExtraHighMS {
 		t.Errorf("the miss hand-over was not measured: %+v", h)
 	}
 	want := map[string][2]int{ // API calls, mints (each mint also checks that GitHub accepts the token)
@@ -128,7 +128,7 @@ func TestPercentile(t *testing.T) {
 }
 
 func TestFlags(t *testing.T) {
-	for _, args := range [][]string{{"-n", "0"}, {"-cold", "0"}, {"-concurrency", "0"}, {"-latency", "-1s"}, {"extra"}, {"-nosuchflag"}} {
+	for _, args := range [][]string{{"-n", "0"}, {"-cold", "0"}, {"-concurrency", "0"}, {"-pairs", "0"}, {"-latency", "-1s"}, {"extra"}, {"-nosuchflag"}} {
 		var stdout, stderr bytes.Buffer
 		if code := run(context.Background(), args, &stdout, &stderr); code != 2 {
 			t.Errorf("%v: exit %d; want 2 (stderr %q)", args, code, stderr.String())
@@ -140,5 +140,29 @@ func TestFlags(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	if code := run(context.Background(), []string{"-h"}, &stdout, &stderr); code != 0 || !strings.Contains(stderr.String(), "-concurrency") {
 		t.Errorf("-h: exit %d, stderr %q", code, stderr.String())
+	}
+}
+
+func TestMedianCI(t *testing.T) {
+	seq := func(from, to int) []time.Duration {
+		var d []time.Duration
+		for x := to; x >= from; x-- { // unsorted on purpose
+			d = append(d, time.Duration(x)*time.Millisecond)
+		}
+		return d
+	}
+	for _, tc := range []struct {
+		in     []time.Duration
+		lo, hi time.Duration
+	}{
+		{seq(1, 100), 40 * time.Millisecond, 61 * time.Millisecond}, // the binomial table's ranks for n = 100
+		{seq(1, 200), 86 * time.Millisecond, 115 * time.Millisecond},
+		{seq(1, 3), 1 * time.Millisecond, 3 * time.Millisecond},
+		{seq(5, 5), 5 * time.Millisecond, 5 * time.Millisecond},
+		{nil, 0, 0},
+	} {
+		if lo, hi := medianCI(tc.in); lo != tc.lo || hi != tc.hi {
+			t.Errorf("medianCI(%d values) = %v, %v; want %v, %v", len(tc.in), lo, hi, tc.lo, tc.hi)
+		}
 	}
 }
