@@ -239,7 +239,7 @@ func (f *frontHelper) Erase(_ context.Context, req *credential.Request) error {
 // ../libexec/git-credential-ghapp/ from it; never through PATH.
 func fullHelper() (string, error) {
 	self, err := os.Executable()
-	if err == nil {
+	if err == nil && runtime.GOOS != "linux" { // Linux's (/proc/self/exe) has no links left in it
 		self, err = filepath.EvalSymlinks(self)
 	}
 	if err != nil {
