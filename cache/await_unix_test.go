@@ -3,12 +3,10 @@
 package cache
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -140,28 +138,7 @@ func symlinkToFIFO(dir, link string) error {
 // lock, as a minting helper does. The process is killed when the test ends.
 func holdLockUntilTold(t *testing.T, dir string) (release func()) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperHoldLockUntilTold$")
-	cmd.Env = append(os.Environ(), "GHAPP_CACHE_TEST_HOLD_UNTIL_TOLD="+dir)
-	cmd.Stderr = os.Stderr
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	r := bufio.NewReader(out)
-	if line, err := r.ReadString('\n'); err != nil || line != "held\n" {
-		t.Fatalf("lock holder: %q, %v", line, err)
-	}
+	_, in, r := startLockHolder(t, "TestHelperHoldLockUntilTold", "GHAPP_CACHE_TEST_HOLD_UNTIL_TOLD="+dir)
 	return func() {
 		in.Close()
 		if line, err := r.ReadString('\n'); err != nil || line != "released\n" {

@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -110,41 +111,6 @@ func TestNonRegularFilesAreMissesWithoutBlocking(t *testing.T) {
 	})
 }
 
-// TestStoreKeepsItsDirectory: once open, the store works in the directory it opened, even when
-// someone who can write a parent renames it away and puts another directory in its place.
-func TestStoreKeepsItsDirectory(t *testing.T) {
-	base := t.TempDir()
-	dir := filepath.Join(base, DirName)
-	s, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	k := key()
-	s.Put(entry(k, "ghs_before", now.Add(time.Hour)))
-
-	moved := filepath.Join(base, "moved")
-	if err := os.Rename(dir, moved); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Mkdir(dir, 0o700); err != nil { // the impostor
-		t.Fatal(err)
-	}
-	planted := &Entry{Key: k, Token: "ghs_planted", ExpiresAt: now.Add(time.Hour)}
-	os.WriteFile(filepath.Join(dir, tokenName(k)), encodeEntry(planted), 0o600)
-
-	if e, ok := s.Get(k, now, 0); !ok || e.Token != "ghs_before" {
-		t.Fatalf("Get after the swap = %+v, %v; want the token of the opened directory", e, ok)
-	}
-	s.Put(entry(k, "ghs_after", now.Add(time.Hour)))
-	if data, _ := os.ReadFile(filepath.Join(dir, tokenName(k))); strings.Contains(string(data), "ghs_after") {
-		t.Fatal("a token was written into the directory swapped in")
-	}
-	if data, _ := os.ReadFile(filepath.Join(moved, tokenName(k))); !strings.Contains(string(data), "ghs_after") {
-		t.Fatal("the token did not go to the opened directory")
-	}
-}
-
 func TestLockRefusesLinks(t *testing.T) {
 	s := openTemp(t)
 	k := key()
@@ -194,9 +160,24 @@ func TestLockRefusesLinks(t *testing.T) {
 // be. The process is killed when the test ends.
 func holdLocks(t *testing.T, dir string) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperHoldLocks$")
-	cmd.Env = append(os.Environ(), "GHAPP_CACHE_TEST_HOLD="+dir)
+	cmd, _, _ := startLockHolder(t, "TestHelperHoldLocks", "GHAPP_CACHE_TEST_HOLD="+dir)
+	if err := cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// startLockHolder starts this test binary again to run test, a helper process told what to do
+// by env, and waits until it says it holds its locks ("held"); it is killed when the test ends.
+// It returns the process, its stdin and the rest of what it says.
+func startLockHolder(t *testing.T, test, env string) (*exec.Cmd, io.WriteCloser, *bufio.Reader) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$")
+	cmd.Env = append(os.Environ(), env)
 	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -208,13 +189,11 @@ func holdLocks(t *testing.T, dir string) {
 		cmd.Process.Kill()
 		cmd.Wait()
 	})
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil || line != "held\n" {
+	r := bufio.NewReader(out)
+	if line, err := r.ReadString('\n'); err != nil || line != "held\n" {
 		t.Fatalf("lock holder: %q, %v", line, err)
 	}
-	if err := cmd.Process.Signal(syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
+	return cmd, in, r
 }
 
 // TestHelperHoldLocks is the second process of holdLocks; it does nothing in a normal run.
@@ -372,33 +351,55 @@ func TestRemovedLockIsNotShared(t *testing.T) {
 	}
 }
 
-// TestStoreKeepsItsDirectoryBeforeAnyWrite: the same when the swap comes before the store's
-// first write, lock or listing, which on Linux is when its os.Root is opened.
-func TestStoreKeepsItsDirectoryBeforeAnyWrite(t *testing.T) {
-	base := t.TempDir()
-	dir := filepath.Join(base, DirName)
-	s, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
+// TestStoreKeepsItsDirectory: once open, the store works in the directory it opened, even when
+// someone who can write a parent renames it away and puts another directory in its place, and
+// whether or not the store wrote before the swap (on Linux its os.Root is opened at the first
+// write, lock or listing).
+func TestStoreKeepsItsDirectory(t *testing.T) {
+	for _, writeFirst := range []bool{true, false} {
+		t.Run(map[bool]string{true: "written before the swap", false: "first write after it"}[writeFirst], func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), DirName)
+			s, err := Open(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			k := key()
+			if writeFirst {
+				s.Put(entry(k, "ghs_before", now.Add(time.Hour)))
+			}
+			moved := swapDir(t, dir)
+			planted := &Entry{Key: k, Token: "ghs_planted", ExpiresAt: now.Add(time.Hour)}
+			os.WriteFile(filepath.Join(dir, tokenName(k)), encodeEntry(planted), 0o600)
+
+			if e, ok := s.Get(k, now, 0); writeFirst && (!ok || e.Token != "ghs_before") || !writeFirst && ok {
+				t.Fatalf("Get after the swap = %+v, %v; want what the opened directory holds", e, ok)
+			}
+			if err := s.Put(entry(k, "ghs_after", now.Add(time.Hour))); err != nil {
+				t.Fatal(err)
+			}
+			if data, _ := os.ReadFile(filepath.Join(dir, tokenName(k))); strings.Contains(string(data), "ghs_after") {
+				t.Fatal("a token was written into the directory swapped in")
+			}
+			if data, _ := os.ReadFile(filepath.Join(moved, tokenName(k))); !strings.Contains(string(data), "ghs_after") {
+				t.Fatal("the token did not go to the opened directory")
+			}
+		})
 	}
-	defer s.Close()
-	moved := filepath.Join(base, "moved")
+}
+
+// swapDir renames dir to "moved" beside it and puts an impostor directory in its place, as
+// someone who can write its parent could; it returns where dir went.
+func swapDir(t *testing.T, dir string) (moved string) {
+	t.Helper()
+	moved = filepath.Join(filepath.Dir(dir), "moved")
 	if err := os.Rename(dir, moved); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Mkdir(dir, 0o700); err != nil { // the impostor
 		t.Fatal(err)
 	}
-	k := key()
-	if err := s.Put(entry(k, "ghs_after", now.Add(time.Hour))); err != nil {
-		t.Fatal(err)
-	}
-	if data, _ := os.ReadFile(filepath.Join(dir, tokenName(k))); len(data) > 0 {
-		t.Fatal("a token was written into the directory swapped in")
-	}
-	if data, _ := os.ReadFile(filepath.Join(moved, tokenName(k))); !strings.Contains(string(data), "ghs_after") {
-		t.Fatal("the token did not go to the opened directory")
-	}
+	return moved
 }
 
 // TestCachedGetOpensNoRoot: on Linux a cached get reads through the plain descriptor alone; the
