@@ -5,6 +5,9 @@ import (
 	"syscall"
 )
 
+// environScanned says whether environ read /proc/self/environ (for tests).
+var environScanned bool
+
 // environ returns how the front reads its environment. os.Getenv's first call copies the whole
 // environment into a map: six page faults and about 0.04 ms of a cached get here, more where
 // the environment is larger (a CI runner has over a hundred variables). The front asks for about
@@ -34,5 +37,6 @@ func environ() func(string) string {
 		s.feed(buf[:n])
 	}
 	s.feed([]byte{0}) // the last entry ends with a NUL too; one more ends nothing new
+	environScanned = true
 	return s.getenv
 }

@@ -41,8 +41,7 @@ const fullName = "git-credential-ghapp-full"
 const maxRequest = 1<<20 + 1
 
 func main() {
-	harden.Process() // first: no core dump or same-user ptrace holds a token
-	request, waited, answered := front(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, environ())
+	request, waited, answered := front(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, start())
 	if answered {
 		os.Exit(0)
 	}
@@ -56,6 +55,17 @@ func main() {
 	}
 	fmt.Fprintf(os.Stderr, "git-credential-ghapp: %v\n", err)
 	os.Exit(1)
+}
+
+// start hardens the process and returns how the front reads its environment. environ reads
+// /proc/self/environ, which a process that is not dumpable cannot open unless it is root (its
+// /proc files then belong to root), so it comes first, while the process holds nothing but what
+// it was started with; then harden.Process, before anything else: no core dump or same-user
+// ptrace holds a token (TestStartReadsTheEnvironmentAsAUser).
+func start() (getenv func(string) string) {
+	getenv = environ()
+	harden.Process()
+	return getenv
 }
 
 // front answers git's get, store or erase from the cache when it can, and reports whether it

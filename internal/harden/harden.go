@@ -4,6 +4,8 @@
 // tokens live while it runs. Elsewhere it does nothing.
 package harden
 
-// Process hardens the running process; call it first thing in main. It reports an error only
+// Process hardens the running process; call it as main starts, before the process reads any
+// secret (on Linux, a process that is not dumpable can no longer open its own /proc/self files
+// such as environ unless it is root). It reports an error only
 // where the OS refused; callers may ignore it (the helper works without it).
 func Process() error { return process() }
