@@ -66,7 +66,7 @@ func TestAwaitLockWithoutLockFileTouchesNothing(t *testing.T) {
 func TestAwaitLockOnAFreeLockFile(t *testing.T) {
 	s := openTemp(t)
 	k := key()
-	name := filepath.Join(s.dir, "token-"+k.ID()+".lock")
+	name := filepath.Join(s.dir, tokenBase(k.canonical())+".lock")
 	if err := os.WriteFile(name, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}

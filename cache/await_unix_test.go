@@ -72,7 +72,7 @@ func TestAwaitLockGivesUpAtLockWait(t *testing.T) {
 func TestAwaitLockRefusesLinksAndFIFOs(t *testing.T) {
 	s := openTemp(t)
 	k := key()
-	lock := filepath.Join(s.dir, "token-"+k.ID()+".lock")
+	lock := filepath.Join(s.dir, tokenBase(k.canonical())+".lock")
 	elsewhere := t.TempDir()
 	missing := filepath.Join(elsewhere, "missing")
 	// A lock file another process holds, as a link's target inside and outside the cache.

@@ -189,8 +189,13 @@ func (k Key) canonical() string {
 	return b.String()
 }
 
-// ID returns a file-name-safe digest of the key's canonical form.
+// ID returns a file-name-safe digest of the key's canonical form: two keys have the same ID
+// exactly when they name the same scope.
 func (k Key) ID() string { return digest(k.canonical()) }
+
+// tokenBase is the file name of the token whose key has the canonical form c, without its
+// extension; its lock shares it.
+func tokenBase(c string) string { return "token-" + digest(c) }
 
 // digest names a file after s: the 128-bit FNV-1a hash of s, in hex. The hash need not resist
 // a forger: it only spreads names over files, and every file holds its full key (a token's Key,
@@ -244,19 +249,20 @@ func (e *Entry) Valid(now time.Time, minLeft time.Duration) bool {
 	return e != nil && e.Token != "" && e.ExpiresAt.Sub(now) >= minLeft
 }
 
-func tokenName(k Key) string { return "token-" + k.ID() + ".json" }
+func tokenName(k Key) string { return tokenBase(k.canonical()) + ".json" }
 
 // Get returns the entry cached for k if it is valid at now with at least minLeft to spare.
 // A missing, unreadable, corrupt, foreign or expiring entry, one stored under another scope, or
 // anything that is not a regular file (a FIFO, a socket, a link out of the directory), is a miss
 // (nil, false); deciding that never blocks.
 func (s *Store) Get(k Key, now time.Time, minLeft time.Duration) (*Entry, bool) {
-	data, ok := s.read(tokenName(k))
+	want := k.canonical() // once: it names the file and is what the file's key must be
+	data, ok := s.read(tokenBase(want) + ".json")
 	if !ok {
 		return nil, false
 	}
 	e, ok := decodeEntry(data)
-	if !ok || e.Key.canonical() != k.canonical() || !e.Valid(now, minLeft) {
+	if !ok || e.Key.canonical() != want || !e.Valid(now, minLeft) {
 		return nil, false
 	}
 	return e, true

@@ -23,7 +23,7 @@ var ErrLockWait = errors.New("gave up waiting for another git-credential-ghapp's
 // cannot be opened, such as a symbolic link planted in its place) leaves nothing held; only
 // ctx's ends the request: otherwise the caller may go on without the lock.
 func (s *Store) Lock(ctx context.Context, k Key) (unlock func(), err error) {
-	return s.lock(ctx, "token-"+k.ID()+".lock")
+	return s.lock(ctx, tokenBase(k.canonical())+".lock")
 }
 
 // LockInstallation takes the cross-process lock for discovering the installation of target
@@ -42,7 +42,7 @@ func (s *Store) LockInstallation(ctx context.Context, host, app, target string) 
 // Lock. A nil error says only that nobody held the lock at some moment since the call: it does
 // not keep anyone from taking it next, so a caller that must mint takes Lock.
 func (s *Store) AwaitLock(ctx context.Context, k Key) error {
-	return s.await(ctx, "token-"+k.ID()+".lock")
+	return s.await(ctx, tokenBase(k.canonical())+".lock")
 }
 
 // AwaitInstallationLock waits, like AwaitLock, while another process holds the lock for

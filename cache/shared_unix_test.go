@@ -124,7 +124,7 @@ func TestLockRefusesLinks(t *testing.T) {
 
 	for name, target := range map[string]string{"to a missing file outside": outside, "to a file outside": existing, "to a cache file": inside} {
 		t.Run(name, func(t *testing.T) {
-			lock := filepath.Join(s.dir, "token-"+k.ID()+".lock")
+			lock := filepath.Join(s.dir, tokenBase(k.canonical())+".lock")
 			os.Remove(lock)
 			if err := os.Symlink(target, lock); err != nil {
 				t.Fatal(err)
@@ -318,7 +318,7 @@ func TestRemovedLockIsNotShared(t *testing.T) {
 	waiter, _ := Open(dir)
 	newcomer, _ := Open(dir)
 	k := key()
-	name := "token-" + k.ID() + ".lock"
+	name := tokenBase(k.canonical()) + ".lock"
 	ctx := context.Background()
 
 	release, err := holder.Lock(ctx, k)
