@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"slices"
 
 	"github.com/git-credential-ghapp/git-credential-ghapp/internal/options"
 )
@@ -67,10 +68,8 @@ func wanted(name []byte) int {
 
 // getenv returns the variable name as os.Getenv would.
 func (s *envScan) getenv(name string) string {
-	for i, v := range frontVariables {
-		if v == name {
-			return s.values[i]
-		}
+	if i := slices.Index(frontVariables, name); i >= 0 {
+		return s.values[i]
 	}
 	return os.Getenv(name)
 }

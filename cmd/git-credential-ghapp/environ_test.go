@@ -3,6 +3,7 @@ package main
 import (
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -56,7 +57,7 @@ func TestEnvScan(t *testing.T) {
 		s.feed([]byte{0})
 		for _, name := range names {
 			want := referenceGetenv(entries, name)
-			if !contains(frontVariables, name) {
+			if !slices.Contains(frontVariables, name) {
 				want = os.Getenv(name) // not picked: asked of os.Getenv
 			}
 			if got := s.getenv(name); got != want {
@@ -71,15 +72,6 @@ func TestEnvScan(t *testing.T) {
 	if s.getenv("GHAPP_APP_ID") != "9" || s.getenv("HOME") != "/h" {
 		t.Fatalf("without a final NUL: %q %q", s.getenv("GHAPP_APP_ID"), s.getenv("HOME"))
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // TestEnvironIsGetenv: in a process started with a crafted environment (duplicates included,

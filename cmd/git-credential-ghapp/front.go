@@ -24,6 +24,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/git-credential-ghapp/git-credential-ghapp/cache"
@@ -134,9 +135,7 @@ func answer(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv fun
 func readRequest(r io.Reader) ([]byte, error) {
 	buf := make([]byte, 0, 4096)
 	for len(buf) < maxRequest {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
+		buf = slices.Grow(buf, 1) // room to read into, at least one byte
 		n, err := r.Read(buf[len(buf):min(cap(buf), maxRequest)])
 		buf = buf[:len(buf)+n]
 		if bytes.HasPrefix(buf, []byte("\n")) || bytes.Contains(buf, []byte("\n\n")) || err == io.EOF {

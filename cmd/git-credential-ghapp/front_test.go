@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/git-credential-ghapp/git-credential-ghapp/cache"
@@ -394,5 +395,25 @@ func TestFrontMissTouchesNoLock(t *testing.T) {
 		if fi, err := os.Stat(dir); err != nil || !fi.ModTime().Equal(past) {
 			t.Fatalf("%v: the cache directory was written (modified %v): a lock file was created or removed", args, fi.ModTime())
 		}
+	}
+}
+
+// readRequest reads git's request whole, in pieces of any size and past its first buffer, and
+// stops at maxRequest, leaving the full helper to report a request that long.
+func TestReadRequest(t *testing.T) {
+	long := "protocol=https\nhost=github.com\nwwwauth[]=" + strings.Repeat("B", 10000) + "\npath=acme/app.git\n\n"
+	for name, r := range map[string]io.Reader{
+		"at once":       strings.NewReader(long),
+		"a byte a read": iotest.OneByteReader(strings.NewReader(long)),
+		"half a read":   iotest.HalfReader(strings.NewReader(long)),
+	} {
+		got, err := readRequest(r)
+		if err != nil || string(got) != long {
+			t.Fatalf("%s: read %d bytes, %v; want the %d of the request", name, len(got), err, len(long))
+		}
+	}
+	got, err := readRequest(strings.NewReader(strings.Repeat("wwwauth[]=x\n", maxRequest/8)))
+	if err != nil || len(got) != maxRequest {
+		t.Fatalf("an endless request: read %d bytes, %v; want %d", len(got), err, maxRequest)
 	}
 }
