@@ -23,7 +23,7 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func start(t *testing.T, key *rsa.PrivateKey) (*fakekms.Azure, string) {
+func start(t testing.TB, key *rsa.PrivateKey) (*fakekms.Azure, string) {
 	t.Helper()
 	a, uri, env, err := fakekms.StartAzure(key)
 	if err != nil {

@@ -23,7 +23,7 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func setEnv(t *testing.T, env []string) {
+func setEnv(t testing.TB, env []string) {
 	t.Helper()
 	for _, k := range []string{"GOOGLE_APPLICATION_CREDENTIALS", endpointEnv, "GOOGLE_CLOUD_QUOTA_PROJECT"} {
 		t.Setenv(k, "")
@@ -31,7 +31,7 @@ func setEnv(t *testing.T, env []string) {
 	kmstest.SetEnv(t, env)
 }
 
-func start(t *testing.T, key *rsa.PrivateKey) (*fakekms.GCP, string) {
+func start(t testing.TB, key *rsa.PrivateKey) (*fakekms.GCP, string) {
 	t.Helper()
 	g, uri, env, err := fakekms.StartGCP(t.TempDir(), key)
 	if err != nil {

@@ -14,7 +14,7 @@ import (
 )
 
 // setEnv applies KEY=VALUE pairs for the test and points HOME away from the user's token file.
-func setEnv(t *testing.T, env []string) {
+func setEnv(t testing.TB, env []string) {
 	t.Helper()
 	t.Setenv("HOME", t.TempDir())
 	for _, k := range []string{"VAULT_ADDR", "VAULT_TOKEN", "VAULT_CACERT", "VAULT_NAMESPACE", "TRANSIT_SECRET_ENGINE_PATH"} {
@@ -25,7 +25,7 @@ func setEnv(t *testing.T, env []string) {
 
 // start runs a fake Vault holding key as transit key "ghapp" until the test ends, and points the
 // environment at it.
-func start(t *testing.T, key *rsa.PrivateKey) (*fakekms.Vault, string) {
+func start(t testing.TB, key *rsa.PrivateKey) (*fakekms.Vault, string) {
 	t.Helper()
 	v, uri, env, err := fakekms.StartVault(key)
 	if err != nil {
