@@ -105,6 +105,12 @@ type Store struct {
 
 	mu     sync.Mutex
 	waited time.Duration // spent waiting on locks so far
+
+	// scratch is where Get and Installation read their file when it fits (a token for a few
+	// repositories does, as does every mapping): part of the Store, so that a cached get
+	// allocates nothing to read its two files. Their decoders copy out what they keep.
+	scratchMu sync.Mutex
+	scratch   [512]byte
 }
 
 // Open returns the store in dir, creating the directory (0700) when it is missing, and keeps
@@ -257,7 +263,9 @@ func tokenName(k Key) string { return tokenBase(k.canonical()) + ".json" }
 // (nil, false); deciding that never blocks.
 func (s *Store) Get(k Key, now time.Time, minLeft time.Duration) (*Entry, bool) {
 	want := k.canonical() // once: it names the file and is what the file's key must be
-	data, ok := s.read(tokenBase(want) + ".json")
+	s.scratchMu.Lock()
+	defer s.scratchMu.Unlock()
+	data, ok := s.read(tokenBase(want)+".json", s.scratch[:])
 	if !ok {
 		return nil, false
 	}
@@ -325,7 +333,7 @@ func (s *Store) list() ([]Entry, []string) {
 		if !strings.HasPrefix(name, "token-") || !strings.HasSuffix(name, ".json") {
 			continue
 		}
-		data, ok := s.read(name)
+		data, ok := s.read(name, nil)
 		if !ok {
 			continue
 		}
@@ -375,7 +383,9 @@ func mappingBase(host, app, target string) string {
 // Installation returns the installation id cached for target (e.g. "repo:acme/app" or
 // "owner:acme") of the app on host, if one was stored within MappingTTL of now.
 func (s *Store) Installation(host, app, target string, now time.Time) (int64, bool) {
-	data, ok := s.read(mappingBase(host, app, target) + ".json")
+	s.scratchMu.Lock()
+	defer s.scratchMu.Unlock()
+	data, ok := s.read(mappingBase(host, app, target)+".json", s.scratch[:])
 	if !ok {
 		return 0, false
 	}
@@ -408,7 +418,7 @@ func clockName(host string) string {
 // ClockOffset returns the offset of host's clock from ours (theirs minus ours) learned by an
 // earlier process, or 0.
 func (s *Store) ClockOffset(host string) time.Duration {
-	data, ok := s.read(clockName(host))
+	data, ok := s.read(clockName(host), nil)
 	if !ok {
 		return 0
 	}

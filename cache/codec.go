@@ -92,11 +92,11 @@ func appendTime(b []byte, t time.Time) []byte {
 func decodeEntry(data []byte) (*Entry, bool) {
 	var e Entry
 	d := decoder{b: data}
-	d.object(func(name []byte) {
-		switch string(name) {
+	d.object(func() {
+		switch string(d.key()) {
 		case "key":
-			d.object(func(name []byte) {
-				switch string(name) {
+			d.object(func() {
+				switch string(d.key()) {
 				case "host":
 					e.Key.Host = d.str()
 				case "app":
@@ -136,8 +136,8 @@ func decodeEntry(data []byte) (*Entry, bool) {
 func decodeMapping(data []byte) (*mapping, bool) {
 	var m mapping
 	d := decoder{b: data}
-	d.object(func(name []byte) {
-		switch string(name) {
+	d.object(func() {
+		switch string(d.key()) {
 		case "host":
 			m.Host = d.str()
 		case "app":
@@ -160,8 +160,8 @@ func decodeMapping(data []byte) (*mapping, bool) {
 func decodeClock(data []byte) (*clockOffset, bool) {
 	var c clockOffset
 	d := decoder{b: data}
-	d.object(func(name []byte) {
-		switch string(name) {
+	d.object(func() {
+		switch string(d.key()) {
 		case "host":
 			c.Host = d.str()
 		case "offset_ns":
@@ -180,6 +180,10 @@ type decoder struct {
 	i     int
 	bad   bool
 	depth int
+	// the name of the member being read (see key): b[keyFrom:keyTo], or keyCopy when it had to
+	// be unescaped
+	keyFrom, keyTo int
+	keyCopy        []byte
 }
 
 // maxDepth bounds nesting in skipped values, so a hostile file cannot exhaust the stack.
@@ -230,21 +234,23 @@ func (d *decoder) end() bool {
 	return !d.bad && d.i == len(d.b)
 }
 
-// object reads an object, calling field for each member with the decoder before its value;
-// field must consume the value, and must not keep name.
-func (d *decoder) object(field func(name []byte)) {
+// object reads an object, calling field for each member with the decoder before its value
+// (d.key names the member); field must consume the value. The name is not passed to field: a
+// slice of b given to a function value would make every caller's input escape to the heap, and
+// a cached get reads its files into arrays on its stack.
+func (d *decoder) object(field func()) {
 	d.eat('{')
 	if d.peek() == '}' {
 		d.i++
 		return
 	}
 	for !d.bad {
-		name := d.name()
+		d.readName()
 		d.eat(':')
 		if d.bad {
 			return
 		}
-		field(name)
+		field()
 		switch d.peek() {
 		case ',':
 			d.i++
@@ -257,23 +263,33 @@ func (d *decoder) object(field func(name []byte)) {
 	}
 }
 
-// name reads a member name. A name without escapes (every name this package writes) is
-// returned in place, without a copy.
-func (d *decoder) name() []byte {
+// readName reads a member name for key. A name without escapes (every name this package
+// writes) stays in place, without a copy.
+func (d *decoder) readName() {
+	d.keyFrom, d.keyTo, d.keyCopy = 0, 0, nil
 	if d.peek() == '"' {
 		for j := d.i + 1; j < len(d.b); j++ {
 			c := d.b[j]
 			if c == '"' {
-				name := d.b[d.i+1 : j]
+				d.keyFrom, d.keyTo = d.i+1, j
 				d.i = j + 1
-				return name
+				return
 			}
 			if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
 				break
 			}
 		}
 	}
-	return []byte(d.str())
+	d.keyCopy = []byte(d.str())
+}
+
+// key returns the name of the member being read (see object). It is kept as offsets into b:
+// a slice of b stored in the decoder would make every caller's input escape to the heap.
+func (d *decoder) key() []byte {
+	if d.keyCopy != nil {
+		return d.keyCopy
+	}
+	return d.b[d.keyFrom:d.keyTo]
 }
 
 // str reads a string.
@@ -459,7 +475,7 @@ func (d *decoder) strMap() map[string]string {
 		return nil
 	}
 	m := map[string]string{}
-	d.object(func(name []byte) { m[string(name)] = d.str() })
+	d.object(func() { m[string(d.key())] = d.str() })
 	return m
 }
 
@@ -475,7 +491,7 @@ func (d *decoder) skip() {
 	case c == '"':
 		d.str()
 	case c == '{':
-		d.object(func([]byte) { d.skip() })
+		d.object(d.skip)
 	case c == '[':
 		d.i++
 		if d.peek() == ']' {

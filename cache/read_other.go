@@ -65,7 +65,8 @@ func (readDir) root(string) (*os.Root, error) { return nil, errors.New("the toke
 
 // read returns the contents of the file name in the store. It returns false for any file that
 // is missing, not a regular file, not ours, readable by others or too large.
-func (s *Store) read(name string) ([]byte, bool) {
+// buf is not used here: reads through os.File allocate anyway (see read_unix.go).
+func (s *Store) read(name string, _ []byte) ([]byte, bool) {
 	root, err := s.dirRoot()
 	if err != nil {
 		return nil, false

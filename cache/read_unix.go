@@ -123,7 +123,10 @@ func (d *readDir) close() {
 // what it finds: the file is opened without following a link and without waiting (a FIFO opens
 // at once and is then refused by its type, taken from the opened file, so a swap between a check
 // and the open cannot fool it).
-func (s *Store) read(name string) ([]byte, bool) {
+//
+// The contents go into buf when they fit in its capacity (callers pass a small array of their
+// own, so that reading a cached entry allocates nothing), and into a new slice otherwise.
+func (s *Store) read(name string, buf []byte) ([]byte, bool) {
 	if s.reads.fd < 0 || name == "" || strings.ContainsRune(name, '/') {
 		return nil, false
 	}
@@ -141,7 +144,12 @@ func (s *Store) read(name string) ([]byte, bool) {
 	}
 	// The store replaces files by renaming new ones over them, so an open file never changes:
 	// the size fstat gave is all there is to read.
-	data := make([]byte, st.Size)
+	data := buf[:0]
+	if int64(cap(buf)) >= st.Size {
+		data = buf[:st.Size]
+	} else {
+		data = make([]byte, st.Size)
+	}
 	n := 0
 	for n < len(data) {
 		m, err := retryEINTR(func() (int, error) { return unix.Read(fd, data[n:]) })
