@@ -2,25 +2,31 @@ package main
 
 import (
 	"os"
-	"slices"
 
 	"github.com/git-credential-ghapp/git-credential-ghapp/internal/options"
 )
 
-// frontVariables are the environment variables the front reads: the options', the cache
-// directory's, and the lock budget's.
-var frontVariables = func() []string {
-	names := []string{"HOME", "XDG_RUNTIME_DIR", "XDG_CACHE_HOME", "GHAPP_CACHE_DIR", options.LockWaitedVar}
-	for _, opt := range options.All {
-		names = append(names, opt.Env)
-	}
-	return names
-}()
+// ownVariables are the environment variables the front reads besides the options' own
+// (options.All[i].Env): the cache directory's and the lock budget's. frontVariable numbers them
+// all without building a list, which would cost every start an allocation in init.
+var ownVariables = [...]string{"HOME", "XDG_RUNTIME_DIR", "XDG_CACHE_HOME", "GHAPP_CACHE_DIR", options.LockWaitedVar}
 
-// maxFrontVariables bounds len(frontVariables) (TestFrontVariablesFit).
+// frontVariableCount is how many environment variables the front reads.
+func frontVariableCount() int { return len(ownVariables) + len(options.All) }
+
+// frontVariable returns the i-th environment variable the front reads, 0 <= i <
+// frontVariableCount().
+func frontVariable(i int) string {
+	if i < len(ownVariables) {
+		return ownVariables[i]
+	}
+	return options.All[i-len(ownVariables)].Env
+}
+
+// maxFrontVariables bounds frontVariableCount() (TestFrontVariablesFit).
 const maxFrontVariables = 32
 
-// envScan picks the values of frontVariables out of an environment block (NAME=value entries,
+// envScan picks the values of the front's variables (frontVariable) out of an environment block (NAME=value entries,
 // each ended by a NUL), fed in pieces of any size. As with os.Getenv, the first entry of a name
 // counts, and an entry without '=' is no variable.
 type envScan struct {
@@ -30,8 +36,13 @@ type envScan struct {
 	name  []byte // the entry's name so far, while in it
 	inVal bool   // past the '=' of an entry whose name is wanted
 	skip  bool   // past the '=' of another entry, or in a name too long to be wanted
-	want  int    // index in frontVariables of the entry being read
+	want  int    // the number (frontVariable) of the entry being read
 	value []byte
+
+	// Room for name and value, so that the scan allocates nothing but the values it keeps (a
+	// longer value grows on the heap).
+	nameBuf  [64]byte
+	valueBuf [1024]byte
 }
 
 func (s *envScan) feed(b []byte) {
@@ -56,10 +67,10 @@ func (s *envScan) feed(b []byte) {
 	}
 }
 
-// wanted returns the index of name in frontVariables, or -1.
+// wanted returns the number (frontVariable) of name, or -1.
 func wanted(name []byte) int {
-	for i, v := range frontVariables {
-		if v == string(name) {
+	for i := range frontVariableCount() {
+		if frontVariable(i) == string(name) {
 			return i
 		}
 	}
@@ -68,8 +79,10 @@ func wanted(name []byte) int {
 
 // getenv returns the variable name as os.Getenv would.
 func (s *envScan) getenv(name string) string {
-	if i := slices.Index(frontVariables, name); i >= 0 {
-		return s.values[i]
+	for i := range frontVariableCount() {
+		if frontVariable(i) == name {
+			return s.values[i]
+		}
 	}
 	return os.Getenv(name)
 }

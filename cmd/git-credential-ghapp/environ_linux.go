@@ -21,7 +21,9 @@ func environ() func(string) string {
 		return os.Getenv
 	}
 	defer syscall.Close(fd)
-	var s envScan
+	s := &scanned
+	*s = envScan{}
+	s.name, s.value = s.nameBuf[:0], s.valueBuf[:0]
 	var buf [1024]byte
 	for {
 		n, err := syscall.Read(fd, buf[:])
@@ -38,5 +40,12 @@ func environ() func(string) string {
 	}
 	s.feed([]byte{0}) // the last entry ends with a NUL too; one more ends nothing new
 	environScanned = true
-	return s.getenv
+	return scannedGetenv
 }
+
+// scanned holds what environ picked. It is a package variable, not a new envScan, for the same
+// reason envScan has room for names and values: every heap allocation of a size the process
+// has not used yet starts a span, and costs a cached get a page fault or two.
+var scanned envScan
+
+func scannedGetenv(name string) string { return scanned.getenv(name) }

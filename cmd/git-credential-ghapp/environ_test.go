@@ -8,11 +8,29 @@ import (
 	"testing"
 )
 
-// TestFrontVariablesFit: envScan keeps the values in arrays of maxFrontVariables.
+// TestFrontVariablesFit: envScan keeps the values in arrays of maxFrontVariables, and the
+// variables are told apart by name.
 func TestFrontVariablesFit(t *testing.T) {
-	if len(frontVariables) > maxFrontVariables {
-		t.Fatalf("%d variables, room for %d: raise maxFrontVariables", len(frontVariables), maxFrontVariables)
+	if n := frontVariableCount(); n > maxFrontVariables {
+		t.Fatalf("%d variables, room for %d: raise maxFrontVariables", n, maxFrontVariables)
 	}
+	names := frontVariables()
+	if !slices.Contains(names, "XDG_RUNTIME_DIR") || !slices.Contains(names, "GHAPP_APP_ID") {
+		t.Fatalf("the front's variables lack the cache directory's or an option's: %q", names)
+	}
+	slices.Sort(names)
+	if len(slices.Compact(names)) != frontVariableCount() {
+		t.Fatalf("a variable is numbered twice: %q", frontVariables())
+	}
+}
+
+// frontVariables lists the variables the front reads, in frontVariable's order.
+func frontVariables() []string {
+	var names []string
+	for i := range frontVariableCount() {
+		names = append(names, frontVariable(i))
+	}
+	return names
 }
 
 // referenceGetenv is what os.Getenv answers for an environment block (syscall's copyenv): the
@@ -45,7 +63,7 @@ func TestEnvScan(t *testing.T) {
 		"ÄÖ=ü",
 	}
 	block := []byte(strings.Join(entries, "\x00") + "\x00")
-	names := append([]string{"PATH", "NOT_SET", "GHAPP_OWNER"}, frontVariables...)
+	names := append([]string{"PATH", "NOT_SET", "GHAPP_OWNER"}, frontVariables()...)
 	r := rand.New(rand.NewPCG(3, 4))
 	for trial := range 200 {
 		var s envScan
@@ -57,7 +75,7 @@ func TestEnvScan(t *testing.T) {
 		s.feed([]byte{0})
 		for _, name := range names {
 			want := referenceGetenv(entries, name)
-			if !slices.Contains(frontVariables, name) {
+			if !slices.Contains(frontVariables(), name) {
 				want = os.Getenv(name) // not picked: asked of os.Getenv
 			}
 			if got := s.getenv(name); got != want {
@@ -79,7 +97,7 @@ func TestEnvScan(t *testing.T) {
 func TestEnvironIsGetenv(t *testing.T) {
 	if os.Getenv("GHAPP_TEST_ENVIRON_CHILD") == "1" {
 		get := environ()
-		for _, name := range frontVariables {
+		for _, name := range frontVariables() {
 			if got, want := get(name), os.Getenv(name); got != want {
 				t.Fatalf("environ()(%q) = %q, os.Getenv = %q", name, got, want)
 			}
