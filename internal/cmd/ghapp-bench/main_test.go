@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -31,14 +32,23 @@ func TestRunSmall(t *testing.T) {
 	if len(rep.Cached) < 2 || rep.Cached[0].Runs != 3 || rep.Cached[0].MedianMS <= 0 || rep.Cached[0].Ratio <= 0 {
 		t.Errorf("cached-get rows are incomplete: %+v", rep.Cached)
 	}
-	foundStore := false
+	foundStore, foundFloor := false, false
 	for _, c := range rep.Cached {
-		if c.Command == "git credential-store --file F get" {
+		switch c.Command {
+		case "git credential-store --file F get":
 			foundStore = c.Ratio == 1
+		case "go run ./internal/cmd/ghapp-bench/floor":
+			foundFloor = c.Runs == 3 && c.Ratio > 0
+		}
+		if runtime.GOOS != "windows" && c.MinorFaults <= 0 {
+			t.Errorf("%s: no page faults counted", c.Name)
 		}
 	}
 	if !foundStore {
 		t.Errorf("no git credential-store row with ratio 1: %+v", rep.Cached)
+	}
+	if !foundFloor {
+		t.Errorf("no row for the floor program: %+v", rep.Cached)
 	}
 	if h := rep.Handover; h.Pairs != 2 || h.FrontMS <= 0 || h.FullMS <= 0 || h.ExtraP25MS > h.ExtraMS || h.ExtraMS > h.ExtraP75MS || h.ExtraLowMS > h.ExtraMS || h.ExtraMS > h.ExtraHighMS {
 		t.Errorf("the miss hand-over was not measured: %+v", h)
@@ -76,7 +86,7 @@ func TestRunSmall(t *testing.T) {
 
 	var table bytes.Buffer
 	rep.WriteTable(&table)
-	for _, s := range []string{"git credential-store get", "cold get (empty cache)", "PASS  cold get round trips", "4 concurrent cold gets"} {
+	for _, s := range []string{"git credential-store get", "floor: a Go program", "page faults", "cold get (empty cache)", "PASS  cold get round trips", "4 concurrent cold gets"} {
 		if !strings.Contains(table.String(), s) {
 			t.Errorf("table lacks %q:\n%s", s, table.String())
 		}

@@ -10,7 +10,16 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 )
+
+// minorFaults returns the page faults of the ended process that read no disk.
+func minorFaults(ps *os.ProcessState) int64 {
+	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+		return int64(ru.Minflt)
+	}
+	return 0
+}
 
 // peakRSS runs p through the launcher (see ./rsslauncher for why) and returns its peak resident
 // set size in KiB.

@@ -15,11 +15,12 @@ func (r *Report) WriteTable(w io.Writer) {
 
 	fmt.Fprintf(w, "\nCached get (a valid token in the cache), %d process runs each, alternating:\n", r.N)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "  \tmedian\tp90\tmin\tpeak RSS\tvs store\t")
+	fmt.Fprintln(tw, "  \tmedian\tp90\tmin\tpeak RSS\tpage faults\tvs store\t")
 	for _, t := range r.Cached {
-		fmt.Fprintf(tw, "  %s\t%.2f ms\t%.2f ms\t%.2f ms\t%.1f MiB\t%.2fx\t\n", t.Name, t.MedianMS, t.P90MS, t.MinMS, float64(t.MaxRSSKiB)/1024, t.Ratio)
+		fmt.Fprintf(tw, "  %s\t%.2f ms\t%.2f ms\t%.2f ms\t%.1f MiB\t%d\t%.2fx\t\n", t.Name, t.MedianMS, t.P90MS, t.MinMS, float64(t.MaxRSSKiB)/1024, t.MinorFaults, t.Ratio)
 	}
 	tw.Flush()
+	fmt.Fprintf(w, "  page faults: the median of each process's minor faults; the floor row is what starting any Go program costs on this machine\n")
 	if r.RSSFloorKiB > 0 {
 		fmt.Fprintf(w, "  peak RSS is measured through a launcher whose own floor is %.1f MiB (/bin/true measures that)\n", float64(r.RSSFloorKiB)/1024)
 	}
