@@ -1,10 +1,10 @@
-// The front lives a few milliseconds and runs one goroutine. Go's runtime would start a
-// goroutine after init to follow changes of the CPU limit (updatemaxprocs), and read the
-// process's cgroup files at start to set GOMAXPROCS from that limit (containermaxprocs): page
-// faults and system calls on every cached get, for nothing the front uses. The full helper is
-// another binary and keeps Go's defaults. GODEBUG in the environment still overrides these.
+// The front lives a few milliseconds and runs one goroutine, yet Go's runtime would start
+// another after init to follow changes of the CPU limit (updatemaxprocs): its stack and the
+// page cache it takes cost every cached get page faults, for nothing the front uses. The full
+// helper is another binary and keeps Go's defaults; GODEBUG in the environment still overrides
+// this. (containermaxprocs=0 would not help: the runtime reads the cgroup files at start
+// either way.)
 
 //go:debug updatemaxprocs=0
-//go:debug containermaxprocs=0
 
 package main
