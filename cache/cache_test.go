@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -441,4 +442,49 @@ func BenchmarkGetHit(b *testing.B) {
 			b.Fatal("miss")
 		}
 	}
+}
+
+// TestGetReadsIntoItsOwnBuffer: Get and Installation read their file into the Store's scratch
+// buffer when it fits, and into a new slice when it does not. What they return must not share
+// that buffer (a later read would change it), and many goroutines may call them at once (run
+// under -race in CI).
+func TestGetReadsIntoItsOwnBuffer(t *testing.T) {
+	s := openTemp(t)
+	small := key()
+	large := key()
+	for i := range 40 { // a file well over the scratch buffer
+		large.Repositories = append(large.Repositories, fmt.Sprintf("repository-with-a-long-name-%02d", i))
+	}
+	for k, token := range map[*Key]string{&small: "ghs_small", &large: "ghs_large"} {
+		if err := s.Put(entry(*k, token, now.Add(time.Hour))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if data, ok := s.read(tokenName(large), nil); !ok || len(data) <= len(s.scratch) {
+		t.Fatalf("the large entry is %d bytes, not larger than the scratch buffer (%d)", len(data), len(s.scratch))
+	}
+	if err := s.PutInstallation("github.com", "123", "acme", 42, now); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 50 {
+				k, want := small, "ghs_small"
+				if (g+i)%2 == 1 {
+					k, want = large, "ghs_large"
+				}
+				e, ok := s.Get(k, now, time.Minute)
+				id, found := s.Installation("github.com", "123", "acme", now)
+				again, _ := s.Get(small, now, time.Minute) // reuses the buffer e may have come from
+				if !ok || e.Token != want || len(e.Key.Repositories) != len(k.Repositories) || !found || id != 42 || again.Token != "ghs_small" {
+					t.Errorf("goroutine %d, get %d: %+v, %v; installation %d, %v", g, i, e, ok, id, found)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }

@@ -223,3 +223,17 @@ func TestFNV128aIsHashFNV(t *testing.T) {
 		check(string(b))
 	}
 }
+
+// TestDecodeEscapedNames: member names with escapes are unescaped before they are matched, in
+// nested objects and maps too, and a plain name after an escaped one is read in place again.
+func TestDecodeEscapedNames(t *testing.T) {
+	e, ok := decodeEntry([]byte(`{"k\u0065y":{"h\u006fst":"h","app":"1","perm\u0069ssions":{"c\u006fntents":"read","issues":"write"}},"t\u006Fken":"ghs_x","expires_at":"2026-01-02T03:04:05Z"}`))
+	if !ok || e.Key.Host != "h" || e.Key.App != "1" || e.Token != "ghs_x" || e.ExpiresAt.IsZero() ||
+		e.Key.Permissions["contents"] != "read" || e.Key.Permissions["issues"] != "write" {
+		t.Fatalf("escaped names: %+v, %v", e, ok)
+	}
+	m, ok := decodeMapping([]byte(`{"\u0068ost":"github.com","target":"acme","installation_id":7}`))
+	if !ok || m.Host != "github.com" || m.Target != "acme" || m.InstallationID != 7 {
+		t.Fatalf("escaped mapping names: %+v, %v", m, ok)
+	}
+}
