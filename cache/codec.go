@@ -237,7 +237,7 @@ func (d *decoder) end() bool {
 // object reads an object, calling field for each member with the decoder before its value
 // (d.key names the member); field must consume the value. The name is not passed to field: a
 // slice of b given to a function value would make every caller's input escape to the heap, and
-// a cached get reads its files into arrays on its stack.
+// a cached get reads its files into a buffer the Store keeps (Store.scratch), not a new one.
 func (d *decoder) object(field func()) {
 	d.eat('{')
 	if d.peek() == '}' {

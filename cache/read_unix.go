@@ -124,8 +124,9 @@ func (d *readDir) close() {
 // at once and is then refused by its type, taken from the opened file, so a swap between a check
 // and the open cannot fool it).
 //
-// The contents go into buf when they fit in its capacity (callers pass a small array of their
-// own, so that reading a cached entry allocates nothing), and into a new slice otherwise.
+// The contents go into buf when they fit in its capacity (Get and Installation pass the Store's
+// scratch buffer, so that reading a cached entry allocates nothing), and into a new slice
+// otherwise.
 func (s *Store) read(name string, buf []byte) ([]byte, bool) {
 	if s.reads.fd < 0 || name == "" || strings.ContainsRune(name, '/') {
 		return nil, false
@@ -144,7 +145,7 @@ func (s *Store) read(name string, buf []byte) ([]byte, bool) {
 	}
 	// The store replaces files by renaming new ones over them, so an open file never changes:
 	// the size fstat gave is all there is to read.
-	data := buf[:0]
+	var data []byte
 	if int64(cap(buf)) >= st.Size {
 		data = buf[:st.Size]
 	} else {

@@ -26,9 +26,9 @@ func frontVariable(i int) string {
 // maxFrontVariables bounds frontVariableCount() (TestFrontVariablesFit).
 const maxFrontVariables = 32
 
-// envScan picks the values of the front's variables (frontVariable) out of an environment block (NAME=value entries,
-// each ended by a NUL), fed in pieces of any size. As with os.Getenv, the first entry of a name
-// counts, and an entry without '=' is no variable.
+// envScan picks the values of the front's variables (frontVariable) out of an environment block
+// (NAME=value entries, each ended by a NUL), fed in pieces of any size. As with os.Getenv, the
+// first entry of a name counts, and an entry without '=' is no variable.
 type envScan struct {
 	values [maxFrontVariables]string
 	found  [maxFrontVariables]bool
