@@ -103,8 +103,9 @@ type Store struct {
 	// sets it to DefaultLockWait.
 	LockWait time.Duration
 
-	mu     sync.Mutex
-	waited time.Duration // spent waiting on locks so far
+	mu      sync.Mutex
+	waited  time.Duration // spent waiting on locks so far
+	adopted *os.File      // a lock handed over to this process, until claimed (see Adopt)
 
 	// scratch is where Get and Installation read their file when it fits (a token for a few
 	// repositories does, as does every mapping): part of the Store, so that a cached get
@@ -128,8 +129,16 @@ func Open(dir string) (*Store, error) {
 	return &Store{dir: dir, reads: reads, root: root, LockWait: DefaultLockWait}, nil
 }
 
-// Close releases the open directory. The store must not be used afterwards.
+// Close releases the open directory, and a lock Adopt took over that no call claimed. The
+// store must not be used afterwards.
 func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.adopted != nil {
+		unlockFile(s.adopted)
+		s.adopted.Close()
+		s.adopted = nil
+	}
+	s.mu.Unlock()
 	s.reads.close()
 	s.rootMu.Lock()
 	defer s.rootMu.Unlock()

@@ -125,6 +125,18 @@ func (s *Store) openExistingLock(name string) (*os.File, error) {
 // starts over with a new file when it does not. A process in AwaitLock opens only a file that
 // exists, and never removes one: it changes nothing of this.
 func (s *Store) lock(ctx context.Context, name string) (unlock func(), err error) {
+	h, err := s.hold(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return h.Release, nil
+}
+
+// hold is lock, returning the lock as a Held.
+func (s *Store) hold(ctx context.Context, name string) (*Held, error) {
+	if f := s.claimAdopted(name); f != nil {
+		return &Held{s: s, name: name, f: f}, nil
+	}
 	for range 100 {
 		f, err := s.openLock(name)
 		if err != nil {
@@ -135,13 +147,88 @@ func (s *Store) lock(ctx context.Context, name string) (unlock func(), err error
 			return nil, err
 		}
 		if s.current(name, f) {
-			return func() { s.release(name, f) }, nil
+			return &Held{s: s, name: name, f: f}, nil
 		}
 		// The holder before us removed the file while we waited on it: try the new one.
 		unlockFile(f)
 		f.Close()
 	}
 	return nil, fmt.Errorf("cannot lock the token cache (%s keeps changing)", name)
+}
+
+// A Held is a cache lock this process holds, taken with Hold or HoldInstallation: Lock and
+// LockInstallation for a process that may hand the lock on to the program it replaces itself
+// with (exec), which takes it over with Adopt.
+type Held struct {
+	s    *Store
+	name string
+	f    *os.File
+}
+
+// Hold takes k's lock as Lock does, and returns it as a Held.
+func (s *Store) Hold(ctx context.Context, k Key) (*Held, error) {
+	return s.hold(ctx, tokenBase(k.canonical())+".lock")
+}
+
+// HoldInstallation takes the installation lock of target as LockInstallation does, and returns
+// it as a Held.
+func (s *Store) HoldInstallation(ctx context.Context, host, app, target string) (*Held, error) {
+	return s.hold(ctx, mappingBase(host, app, target)+".lock")
+}
+
+// Release releases the lock, as the function Lock returns does.
+func (h *Held) Release() { h.s.release(h.name, h.f) }
+
+// File returns the open lock file. On Unix the lock belongs to the open file, not to the
+// process: a descriptor of it that survives exec (close-on-exec cleared) hands the lock to the
+// new program, which gives it to Adopt. The caller must not close it.
+func (h *Held) File() *os.File { return h.f }
+
+// Adopt takes over a cache lock that this process was handed when it was started: f is the lock
+// file of a Held of the process it replaced (exec), still locked. The store's first Lock or
+// LockInstallation call returns it at once when it asks for that very lock file; a call for any
+// other lock releases it first, so that locks are still taken in their order (an installation's
+// before a token's) and none is held longer than needed. f must be a regular file of this user;
+// anything else is refused, and left open.
+func (s *Store) Adopt(f *os.File) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("cannot use the cache lock handed over: %w", err)
+	}
+	if !fi.Mode().IsRegular() || !ownedByMe(fi) {
+		return errors.New("cannot use the cache lock handed over: it is not a regular file of ours")
+	}
+	s.mu.Lock()
+	old := s.adopted
+	s.adopted = f
+	s.mu.Unlock()
+	if old != nil {
+		unlockFile(old)
+		old.Close()
+	}
+	return nil
+}
+
+// claimAdopted returns the lock Adopt took over when it is name's lock file and this process
+// holds it, and clears it from the store; otherwise it releases the adopted lock (its file is
+// left for sweepLocks, as its name is not known) and returns nil.
+func (s *Store) claimAdopted(name string) *os.File {
+	s.mu.Lock()
+	f := s.adopted
+	s.adopted = nil
+	s.mu.Unlock()
+	if f == nil {
+		return nil
+	}
+	if s.sameFile(name, f) {
+		// Taking a lock its own open file already holds succeeds at once.
+		if locked, err := tryLock(f); err == nil && locked {
+			return f
+		}
+	}
+	unlockFile(f)
+	f.Close()
+	return nil
 }
 
 // openLock opens (creating it if needed) the lock file name, which must be a regular file: a
@@ -218,6 +305,11 @@ func (s *Store) current(name string, f *os.File) bool {
 	if !removeLocks {
 		return true // the files are never removed
 	}
+	return s.sameFile(name, f)
+}
+
+// sameFile reports whether name, in the store's directory, is the file f.
+func (s *Store) sameFile(name string, f *os.File) bool {
 	root, err := s.dirRoot()
 	if err != nil {
 		return false
