@@ -66,6 +66,7 @@ func newBroker(e *env, o *options) (*broker.Broker, error) {
 		Route:      *o.Route(),
 		CacheDir:   o.CacheDir,
 		LockWaited: e.lockWaited,
+		HeldLock:   e.heldLock,
 		API:        func() (*appauth.Client, error) { return newClient(e, o), nil },
 		Warn:       func(msg string) { e.errorf("warning: %s", msg) },
 		Audit:      auditLog(e, o),

@@ -39,6 +39,7 @@ func main() {
 		stderr:     os.Stderr,
 		getenv:     os.Getenv,
 		lockWaited: waited,
+		heldLock:   heldLock(),
 	}))
 }
 
@@ -50,6 +51,8 @@ type env struct {
 	// lockWaited is how long the front waited for other processes' cache locks before it
 	// handed this request over: the broker waits only for the rest of the budget.
 	lockWaited time.Duration
+	// heldLock is the cache lock the front took for this request and handed over, or nil.
+	heldLock *os.File
 }
 
 // errorf prints one line on stderr, prefixed with the program's name.

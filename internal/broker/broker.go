@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -34,6 +35,9 @@ type Broker struct {
 	// before the broker got it (in the front); the broker waits only for what is left of
 	// cache.DefaultLockWait.
 	LockWaited time.Duration
+	// HeldLock is the cache lock the front took for this request and handed over (see
+	// cache.Store.Adopt); nil when it took none.
+	HeldLock *os.File
 
 	// API returns the GitHub client; it is called only when the cache cannot answer, so that
 	// loading the key and setting up TLS stay off the cached path.
@@ -71,6 +75,13 @@ func (b *Broker) openCache() *cache.Store {
 		return nil
 	}
 	s.LockWait = max(0, s.LockWait-b.LockWaited)
+	if b.HeldLock != nil {
+		if err := s.Adopt(b.HeldLock); err != nil {
+			b.trace("%v; taking the locks anew", err)
+		} else {
+			b.trace("holding the cache lock the front took")
+		}
+	}
 	if b.LockWaited > 0 {
 		b.trace("waited %s for other processes' cache locks before this helper started; %s left", b.LockWaited, s.LockWait)
 	}

@@ -384,6 +384,26 @@ func shownFlag(f string) string {
 // it runs inherits it. A value set by hand only shortens the wait.
 const LockWaitedVar = "GHAPP_LOCK_WAITED"
 
+// HeldLockVar names the environment variable through which the front hands the full helper the
+// cache lock it took for this request: the number of an open file descriptor, the lock file,
+// still locked (see cache.Held.File). Like LockWaitedVar it is not an option, and the full helper
+// removes it as it starts; the front removes any value it did not set itself.
+const HeldLockVar = "GHAPP_HELD_LOCK_FD"
+
+// HeldLock returns the descriptor HeldLockVar names; false when it is unset, not a number, or
+// a standard stream (0, 1 or 2), which is never a lock.
+func HeldLock(getenv func(string) string) (fd int, ok bool) {
+	v := getenv(HeldLockVar)
+	if v == "" {
+		return 0, false
+	}
+	fd, err := strconv.Atoi(v)
+	if err != nil || fd <= 2 {
+		return 0, false
+	}
+	return fd, true
+}
+
 // LockWaited returns the wait LockWaitedVar reports, between 0 and cache.DefaultLockWait; 0 when
 // it is unset or not a duration.
 func LockWaited(getenv func(string) string) time.Duration {
