@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -120,6 +121,54 @@ func TestConcurrentGetsMintOnce(t *testing.T) {
 		if outs[i] != outs[0] || !strings.Contains(outs[i], "password=") {
 			t.Fatalf("helper %d answered differently:\n%s\nvs\n%s", i, outs[i], outs[0])
 		}
+	}
+	if got := x.srv.Count(mintRoute); got != 1 {
+		t.Fatalf("%d concurrent gets minted %d times; want 1", n, got)
+	}
+}
+
+// Of sixteen gets that miss the cache at once, one front takes the discovery lock and starts the
+// full helper, handing it the lock; the other fifteen wait for it in their fronts and answer from
+// the cache, without starting the full helper (whose start costs many times the front's).
+func TestConcurrentMissesStartOneFullHelper(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("on Windows the front hands over no lock: each front that misses starts a full helper")
+	}
+	x := newE2E(t)
+	x.vars["GHAPP_TRACE"] = "1"
+	x.srv.SetLatency(50 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	const n = 16
+	var wg sync.WaitGroup
+	outs, stderrs := make([]string, n), make([]string, n)
+	errs := make([]error, n)
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			outs[i], stderrs[i], errs[i] = x.helperRun(ctx, x.request("acme/app.git"), "get")
+		}()
+	}
+	close(start)
+	wg.Wait()
+	full := 0
+	for i := range n {
+		if errs[i] != nil || outs[i] != outs[0] || !strings.Contains(outs[i], "password=") {
+			t.Fatalf("helper %d: %v, answered:\n%s\nvs\n%s\nstderr:\n%s", i, errs[i], outs[i], outs[0], stderrs[i])
+		}
+		switch {
+		case strings.Contains(stderrs[i], "holding the cache lock the front took"):
+			full++
+		case strings.Contains(stderrs[i], "trace: cached token for installation"):
+		default:
+			t.Fatalf("helper %d neither answered from the cache in its front nor minted under the front's lock:\n%s", i, stderrs[i])
+		}
+	}
+	if full != 1 {
+		t.Fatalf("%d gets started the full helper; want 1", full)
 	}
 	if got := x.srv.Count(mintRoute); got != 1 {
 		t.Fatalf("%d concurrent gets minted %d times; want 1", n, got)

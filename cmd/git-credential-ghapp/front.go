@@ -4,7 +4,9 @@
 // for another host), waiting for another process that is minting the same token. Everything else
 // (a miss, an expiring token, every command for people, --help, version) it hands to the full
 // helper, git-credential-ghapp-full, by replacing itself with it: same arguments, same
-// environment, and the request already read as standard input.
+// environment, the request already read as standard input, and, on a miss, the cache lock the
+// front took, so that of many gets that miss at once one starts the full helper to mint, and the
+// others wait for its token here.
 //
 // The front links no network, TLS, JWT or key code, so that starting it costs about what
 // `git credential-store` costs; TestFrontStaysLight keeps it so.
@@ -42,7 +44,7 @@ const fullName = "git-credential-ghapp-full"
 const maxRequest = 1<<20 + 1
 
 func main() {
-	request, waited, answered := front(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, start())
+	request, waited, held, answered := front(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, start())
 	if answered {
 		os.Exit(0)
 	}
@@ -52,7 +54,9 @@ func main() {
 		err = os.Setenv(options.LockWaitedVar, waited.String())
 	}
 	if err == nil {
-		err = handOver(path, os.Args, request) // returns only on failure (or on windows, exits)
+		// returns only on failure (or on windows, exits); a lock still held is released as the
+		// process exits
+		err = handOver(path, os.Args, request, held)
 	}
 	fmt.Fprintf(os.Stderr, "git-credential-ghapp: %v\n", err)
 	os.Exit(1)
@@ -70,15 +74,16 @@ func start() (getenv func(string) string) {
 }
 
 // front answers git's get, store or erase from the cache when it can, and reports whether it
-// did. When it did not, it returns the request it read from stdin (nil when it read nothing),
-// for the full helper, and how long this get has waited for other processes' cache locks so far
-// (what options.LockWaited reported plus the front's own wait).
-func front(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) (request []byte, waited time.Duration, answered bool) {
+// did. When it did not, it returns what the full helper is to get: the request it read from stdin
+// (nil when it read nothing), how long this get has waited for other processes' cache locks so
+// far (what options.LockWaited reported plus the front's own wait), and the cache lock it took
+// for the full helper to mint under (nil when it took none).
+func front(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) (request []byte, waited time.Duration, held *cache.Held, answered bool) {
 	request, f, answered := answer(args, stdin, stdout, stderr, getenv)
 	if f != nil {
-		waited = f.waited
+		waited, held = f.waited, f.held
 	}
-	return request, waited, answered
+	return request, waited, held, answered
 }
 
 // answer is front without the wait's bookkeeping; f is nil when no get or erase was served.
@@ -158,6 +163,8 @@ type frontHelper struct {
 	// waited is how long this get has waited for other processes' locks: before the front
 	// started (options.LockWaited), then in the front.
 	waited time.Duration
+	// held is the cache lock Get took on a miss, for the full helper (see lookAgain).
+	held *cache.Held
 }
 
 func (f *frontHelper) trace(format string, args ...any) {
@@ -167,7 +174,8 @@ func (f *frontHelper) trace(format string, args ...any) {
 }
 
 // Get returns the cached token for req, waiting first for a process that is discovering the
-// installation or minting the token; anything else is errMiss.
+// installation or minting the token; anything else is errMiss, with the lock of what is missing
+// held for the full helper where the platform can hand it over (see lookAgain).
 func (f *frontHelper) Get(ctx context.Context, req *credential.Request) (*credential.Credential, error) {
 	if f.o.AppID == "" {
 		return nil, errMiss
@@ -192,7 +200,11 @@ func (f *frontHelper) Get(ctx context.Context, req *credential.Request) (*creden
 	id, ok := r.CachedInstallation(store, t, time.Now())
 	if !ok {
 		target, _, _ := r.MappingTarget(t)
-		if id, ok = waitFor(ctx, func(ctx context.Context) error { return store.AwaitInstallationLock(ctx, r.Host, r.AppID, target) },
+		if id, ok = lookAgain(ctx, f,
+			func(ctx context.Context) (*cache.Held, error) {
+				return store.HoldInstallation(ctx, r.Host, r.AppID, target)
+			},
+			func(ctx context.Context) error { return store.AwaitInstallationLock(ctx, r.Host, r.AppID, target) },
 			func() (int64, bool) { return r.CachedInstallation(store, t, time.Now()) }); !ok {
 			f.trace("no installation cached for %s", target)
 			return nil, errMiss
@@ -201,7 +213,9 @@ func (f *frontHelper) Get(ctx context.Context, req *credential.Request) (*creden
 	key := r.Key(id, repos)
 	e, ok := r.CachedToken(store, key, time.Now())
 	if !ok {
-		if e, ok = waitFor(ctx, func(ctx context.Context) error { return store.AwaitLock(ctx, key) },
+		if e, ok = lookAgain(ctx, f,
+			func(ctx context.Context) (*cache.Held, error) { return store.Hold(ctx, key) },
+			func(ctx context.Context) error { return store.AwaitLock(ctx, key) },
 			func() (*cache.Entry, bool) { return r.CachedToken(store, key, time.Now()) }); !ok {
 			f.trace("no token cached for installation %d with enough life left", id)
 			return nil, errMiss
@@ -211,18 +225,35 @@ func (f *frontHelper) Get(ctx context.Context, req *credential.Request) (*creden
 	return &credential.Credential{Username: credential.TokenUsername, Password: e.Token, PasswordExpiry: e.ExpiresAt}, nil
 }
 
-// waitFor waits while another process holds a cache lock (it is discovering or minting), and
-// looks again. await neither creates nor keeps the lock (see cache.AwaitLock): the front never
-// discovers or mints, and the full helper takes the lock itself when the front hands a miss
-// over. The store's LockWait (at most cache.DefaultLockWait) bounds the wait; a deadline on ctx
-// would start a timer, and with it the runtime's poller, on every miss, and most misses find no
-// lock file and wait for nothing.
-func waitFor[T any](ctx context.Context, await func(context.Context) error, look func() (T, bool)) (T, bool) {
-	if err := await(ctx); err != nil {
-		var zero T
+// lookAgain is Get's second look after a miss. Where the front can hand a lock over to the full
+// helper (handsOverLocks), it takes the lock of what is missing (hold: waiting while another
+// process holds it, as that process is discovering or minting) and looks again; a hit releases
+// the lock, and a miss keeps it in f.held for the full helper, which discovers or mints under it.
+// So of many gets that miss at once, one starts the full helper, and the others wait in this
+// light binary and then find its answer. Elsewhere it waits without taking the lock (await, see
+// cache.AwaitLock) and looks again; the full helper then takes the lock itself. A lock that
+// cannot be taken is left to the full helper, which says why. The store's LockWait (at most
+// cache.DefaultLockWait) bounds the wait; a deadline on ctx would start a timer, and with it the
+// runtime's poller, on every miss, and most misses find no lock file and wait for nothing.
+func lookAgain[T any](ctx context.Context, f *frontHelper, hold func(context.Context) (*cache.Held, error), await func(context.Context) error, look func() (T, bool)) (T, bool) {
+	var zero T
+	if !handsOverLocks {
+		if err := await(ctx); err != nil {
+			return zero, false
+		}
+		return look()
+	}
+	h, err := hold(ctx)
+	if err != nil {
 		return zero, false
 	}
-	return look()
+	v, ok := look()
+	if ok {
+		h.Release()
+		return v, true
+	}
+	f.held = h
+	return zero, false
 }
 
 // Erase forgets the token git reports as rejected.

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -61,6 +62,7 @@ func TestFrontStaysLight(t *testing.T) {
 // as the full helper.
 type pair struct {
 	dir, front, run string
+	env             []string // more of the front's environment
 }
 
 var (
@@ -123,6 +125,7 @@ func (p *pair) runFront(t *testing.T, stdin string, args ...string) (stdout, std
 	t.Helper()
 	cmd := exec.Command(p.front, args...)
 	cmd.Env = append(os.Environ(), "XDG_RUNTIME_DIR="+p.run, "STUB_OUT="+filepath.Join(p.dir, "stub"), "GHAPP_TRACE=", "GHAPP_AUDIT_LOG=", "GHAPP_APP_ID=", "GHAPP_HOSTNAME=", "GHAPP_INSTALLATION_ID=")
+	cmd.Env = append(cmd.Env, p.env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
@@ -356,46 +359,96 @@ func BenchmarkFrontHit(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		out.Reset()
-		if _, _, answered := front(args, strings.NewReader(getApp), &out, io.Discard, getenv); !answered || !strings.Contains(out.String(), "password=ghs_cached") {
+		if _, _, _, answered := front(args, strings.NewReader(getApp), &out, io.Discard, getenv); !answered || !strings.Contains(out.String(), "password=ghs_cached") {
 			b.Fatalf("not answered from the cache: %q", out.String())
 		}
 	}
 }
 
-// A miss that no other process is minting is handed over without lock work: the front creates no
-// lock file (nor removes the ones left over, which only taking a lock does), and does not write
-// to the cache directory at all. The full helper takes the lock.
-func TestFrontMissTouchesNoLock(t *testing.T) {
+// On a miss the front takes the lock of what is missing and hands it to the full helper, still
+// locked: while the full helper runs, no other process can take it (it would wait, in its front),
+// and it is free again once the full helper exits. A variable the front did not set itself never
+// reaches the full helper.
+func TestFrontHandsItsLockOver(t *testing.T) {
 	p := newPair(t)
-	p.stubFull(t, filepath.Join(filepath.Dir(p.front), fullName))
-	dir := filepath.Join(p.run, cache.DirName)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	// The stub full helper says which descriptor it was handed, then waits for the test to look.
+	stub := filepath.Join(p.dir, "stub")
+	script := "#!/bin/sh\ncat >/dev/null\necho \"${GHAPP_HELD_LOCK_FD-unset}\" > \"$STUB_OUT.fd\"\n" +
+		"i=0; while [ ! -e \"$STUB_OUT.go\" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done\nexit 3\n"
+	if err := os.WriteFile(filepath.Join(filepath.Dir(p.front), fullName), []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	leftover := filepath.Join(dir, "token-0123456789abcdef.lock") // a killed process's
-	if err := os.WriteFile(leftover, nil, 0o600); err != nil {
+	store, err := cache.Open(filepath.Join(p.run, cache.DirName))
+	if err != nil {
 		t.Fatal(err)
 	}
-	for _, args := range [][]string{
-		{"--app-id", "1", "--installation-id", "7", "get"}, // the token's lock
-		{"--app-id", "1", "get"},                           // the installation's discovery lock
+	r := route.Route{Host: "github.com", AppID: "1"}
+	target, _, _ := r.MappingTarget(route.Target{Owner: "acme", Repo: "app"})
+	withID := route.Route{Host: "github.com", AppID: "1", InstallationID: 7}
+	p.env = []string{"GHAPP_HELD_LOCK_FD=99"} // set by hand: replaced, or removed
+	for _, c := range []struct {
+		args []string
+		lock func(context.Context) (func(), error)
+	}{
+		{[]string{"--app-id", "1", "--installation-id", "7", "get"}, func(ctx context.Context) (func(), error) {
+			return store.Lock(ctx, withID.Key(7, []string{"app"}))
+		}},
+		{[]string{"--app-id", "1", "get"}, func(ctx context.Context) (func(), error) {
+			return store.LockInstallation(ctx, "github.com", "1", target)
+		}},
 	} {
-		// Any file created or removed in the directory sets its modification time to now.
-		past := time.Now().Add(-time.Hour).Truncate(time.Second)
-		if err := os.Chtimes(dir, past, past); err != nil {
+		os.Remove(stub + ".go")
+		os.Remove(stub + ".fd")
+		done := make(chan int, 1)
+		go func() {
+			_, _, code := p.runFront(t, getApp, c.args...)
+			done <- code
+		}()
+		fd := waitForFile(t, stub+".fd")
+		if fd == "unset\n" || fd == "99\n" {
+			t.Fatalf("%v: the full helper was handed no lock (GHAPP_HELD_LOCK_FD %q)", c.args, fd)
+		}
+		store.LockWait = 100 * time.Millisecond
+		if unlock, err := c.lock(context.Background()); !errors.Is(err, cache.ErrLockWait) {
+			if err == nil {
+				unlock()
+			}
+			t.Fatalf("%v: took the lock while the full helper ran (%v); it should hold the front's", c.args, err)
+		}
+		if err := os.WriteFile(stub+".go", nil, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		_, errOut, code := p.runFront(t, getApp, args...)
-		if code != 3 || errOut != "from the full helper\n" {
-			t.Fatalf("%v: exit %d, stderr %q; want the full helper's", args, code, errOut)
+		if code := <-done; code != 3 {
+			t.Fatalf("%v: exit %d; want the stub's 3", c.args, code)
 		}
-		if _, err := os.Lstat(leftover); err != nil {
-			t.Fatalf("%v: the leftover lock file was swept: %v", args, err)
+		store.LockWait = 0 // it must be free now: not a moment's wait
+		unlock, err := c.lock(context.Background())
+		if err != nil {
+			t.Fatalf("%v: the lock is still held after the full helper exited: %v", c.args, err)
 		}
-		if fi, err := os.Stat(dir); err != nil || !fi.ModTime().Equal(past) {
-			t.Fatalf("%v: the cache directory was written (modified %v): a lock file was created or removed", args, fi.ModTime())
+		unlock()
+	}
+	// Handed over with no lock (a command for people): the variable set by hand is removed.
+	os.Remove(stub + ".fd")
+	if err := os.WriteFile(stub+".go", nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p.runFront(t, "", "version")
+	if fd := waitForFile(t, stub+".fd"); fd != "unset\n" {
+		t.Fatalf("the full helper inherited GHAPP_HELD_LOCK_FD=%q set by hand; want it removed", fd)
+	}
+}
+
+// waitForFile returns the contents of path once it has a line, failing the test after a while.
+func waitForFile(t *testing.T, path string) string {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if b, err := os.ReadFile(path); err == nil && bytes.HasSuffix(b, []byte("\n")) {
+			return string(b)
 		}
 	}
+	t.Fatalf("%s never appeared", path)
+	return ""
 }
 
 // readRequest reads git's request whole, in pieces of any size and past its first buffer, and
